@@ -1,0 +1,36 @@
+# make demo: set up .venv and run the default example end to end.
+# make test: set up .venv and run the whole test suite (slow tests included).
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO  := build/jet_tagger_synthetic
+
+.PHONY: setup demo test test-quick lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt scripts/setup.sh
+	bash scripts/setup.sh $(VENV)
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@start=$$(date +%s%N); \
+	echo "== training the QKeras jet tagger on synthetic jets, exporting to QONNX"; \
+	$(PY) examples/jet_tagger_synthetic/train.py --out $(DEMO) || exit $$?; \
+	echo "== trigger-compile $(DEMO)/jet_tagger.onnx --target xcvu9p"; \
+	$(VENV)/bin/trigger-compile $(DEMO)/jet_tagger.onnx --target xcvu9p --force; rc=$$?; \
+	ms=$$(( ($$(date +%s%N) - start) / 1000000 )); \
+	echo "demo wall time: $$((ms / 1000)).$$((ms % 1000 / 100)) s (exit code $$rc)"; exit $$rc
+
+test: $(STAMP)
+	$(PY) -m pytest -ra
+
+test-quick: $(STAMP)
+	$(PY) -m pytest -ra -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check trigger tests examples benchmarks
+
+clean:
+	rm -rf build vivado_projects/*/ .pytest_cache

@@ -1,0 +1,121 @@
+"""Command line: `trigger-compile`. Argument parsing and exit codes only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from trigger.errors import InputError, TriggerError
+from trigger.fixed import parse_precision
+from trigger.hls import IO_TYPES, STRATEGIES
+from trigger.options import CompileOptions
+from trigger.targets import resolve_part
+
+EXIT_HELP = """exit codes: 0 all checks pass; 2 bad usage or bad input; 3 a check failed
+(emulation mismatch, agreement below --min-agreement)."""
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"'{text}' must be positive")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"'{text}' must lie in [0, 1]")
+    return value
+
+
+def compile_parser() -> argparse.ArgumentParser:
+    """Arguments of trigger-compile (contract in DESIGN.md)."""
+    from trigger.pipeline import stage_names
+
+    p = argparse.ArgumentParser(
+        prog="trigger-compile",
+        description="Compile a QKeras/Keras or (Q)ONNX model into a Vitis HLS project with a bit-accurate emulation check.",
+        epilog=EXIT_HELP,
+    )
+    p.add_argument("model", type=Path, help="model file: .onnx (QONNX or float), .h5/.keras, or Keras .json")
+    p.add_argument("--target", required=True, help="FPGA part: short name (xcvu9p, ...) or full part string")
+    p.add_argument("-o", "--output", type=Path, help="project directory (default vivado_projects/<model stem>)")
+    p.add_argument("--weights", type=Path, help="weights .h5 for a Keras .json (default <stem>_weights.h5)")
+    p.add_argument("--clock-ns", type=_positive(float), default=5.0, help="clock period in ns (default 5)")
+    p.add_argument("--inputs", type=Path, help="input vectors .npy of shape (N, ...) (default: generated)")
+    p.add_argument("--n-vectors", type=_positive(int), default=2000, help="number of generated vectors (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed for generated vectors")
+    p.add_argument("--precision", default="ap_fixed<16,6>",
+                   help="default fixed-point type (inputs; all of a float model quantized after training)")
+    p.add_argument("--reuse-factor", type=_positive(int), default=1)
+    p.add_argument("--strategy", choices=STRATEGIES, default="Latency")
+    p.add_argument("--io-type", choices=IO_TYPES, default="io_parallel")
+    p.add_argument("--latency-budget-ns", type=_positive(float), help="L1 latency budget (default: the target's)")
+    p.add_argument("--min-agreement", type=_fraction,
+                   help="for approximate emulation: exit 3 if argmax agreement falls below this fraction")
+    p.add_argument("--no-rtl", action="store_true", help="skip the open RTL stage")
+    p.add_argument("--no-cosim", action="store_true", help="skip co-simulation")
+    p.add_argument("--stop-after", choices=stage_names(), help="stop after this stage (the report is still written)")
+    p.add_argument("--force", action="store_true", help="replace an existing non-empty project directory")
+    return p
+
+
+def _options(args: argparse.Namespace) -> CompileOptions:
+    part = resolve_part(args.target)
+    output = args.output or Path("vivado_projects") / args.model.stem
+    return CompileOptions(
+        model=args.model, part=part, output_dir=output, weights=args.weights, clock_ns=args.clock_ns,
+        inputs=args.inputs, n_vectors=args.n_vectors, seed=args.seed, precision=parse_precision(args.precision),
+        reuse_factor=args.reuse_factor, strategy=args.strategy, io_type=args.io_type,
+        latency_budget_ns=args.latency_budget_ns, min_agreement=args.min_agreement,
+        rtl=not args.no_rtl, cosim=not args.no_cosim, force=args.force, stop_after=args.stop_after,
+    )
+
+
+def _error(prog: str, exc: BaseException) -> None:
+    print(f"{prog}: error: {exc}", file=sys.stderr)
+
+
+def compile_main(argv: list[str] | None = None) -> int:
+    """Entry point of trigger-compile; returns the exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = compile_parser().parse_args(argv)
+    try:
+        from trigger import pipeline, project
+
+        opts = _options(args)
+        project.check_target(opts.output_dir.resolve(), opts.force)
+        with project.staged(opts.output_dir, opts.force) as workdir:
+            ctx = pipeline.run(opts, workdir)
+        final = opts.output_dir.resolve()
+        print(f"project: {final}")
+        print(f"report:  {final / 'report.md'}  ({final / 'report.json'})")
+        print(f"time:    {ctx.clock.total:.1f} s total; " + ", ".join(f"{k} {v:.1f} s" for k, v in ctx.clock.seconds.items()))
+        pipeline.raise_on_failures(ctx)
+        return 0
+    except TriggerError as exc:
+        _error("trigger-compile", exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("trigger-compile", InputError("interrupted; nothing was written."))
+        return 130
+    except Exception as exc:  # an internal error: say so plainly, traceback only on request
+        _error("trigger-compile", RuntimeError(f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
+                                               "Set TRIGGER_DEBUG=1 for the traceback."))
+        if os.environ.get("TRIGGER_DEBUG"):
+            traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(compile_main())

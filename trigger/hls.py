@@ -1,0 +1,58 @@
+"""hls4ml configuration and Vitis HLS project writing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from trigger.frontends.base import SourceModel
+from trigger.options import CompileOptions
+
+STRATEGIES = ("Latency", "Resource")
+IO_TYPES = ("io_parallel", "io_stream")
+
+
+def project_name(name: str) -> str:
+    """A C identifier for the HLS top function, derived from the model name."""
+    ident = re.sub(r"\W", "_", name)
+    return ident if ident and not ident[0].isdigit() else f"m_{ident}"
+
+
+def build_config(source: SourceModel, opts: CompileOptions) -> dict[str, Any]:
+    """hls4ml configuration: 'auto' precision inference, chosen strategy and reuse, every layer traced."""
+    config = source.hls_config(opts.precision)
+    model = config.setdefault("Model", {})
+    model["Strategy"] = opts.strategy
+    model["ReuseFactor"] = opts.reuse_factor
+    for layer in config.get("LayerName", {}).values():
+        layer["Trace"] = True
+        if "ReuseFactor" in layer:
+            layer["ReuseFactor"] = opts.reuse_factor
+    return config
+
+
+def convert(source: SourceModel, config: dict[str, Any], opts: CompileOptions, hls_dir: Path):
+    """Convert to an hls4ml ModelGraph for the Vitis backend (nothing written yet)."""
+    return source.to_hls(
+        config,
+        output_dir=str(hls_dir),
+        project_name=project_name(source.name),
+        io_type=opts.io_type,
+        part=opts.part.part,
+        clock_period=opts.clock_ns,
+    )
+
+
+def write_project(hls_model) -> None:
+    """Write the synthesizable project (firmware, build_prj.tcl, testbench) without trace hooks."""
+    hls_model.config.trace_output = False
+    hls_model.write()
+
+
+def layer_table(hls_model) -> list[dict[str, str]]:
+    """One row per hls4ml layer: name, class and result precision."""
+    return [
+        {"name": layer.name, "type": layer.class_name, "precision": str(layer.get_output_variable().type.precision)}
+        for layer in hls_model.get_layers()
+    ]

@@ -1,0 +1,144 @@
+"""The compile as an explicit, ordered list of stages (load -> hls -> emulate -> report).
+
+Each stage reads the context left by the previous ones and writes its own files under the
+(staging) project directory.  `--stop-after` ends the list early; the report stage always runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trigger import emulation, hls, vectors
+from trigger.errors import CheckFailed, InputError
+from trigger.fixed import from_hls_precision
+from trigger.frontends import load_model
+from trigger.frontends.base import SourceModel
+from trigger.options import CompileOptions
+from trigger.progress import StageClock, captured
+
+
+@dataclass
+class Context:
+    """State handed from stage to stage."""
+
+    opts: CompileOptions
+    workdir: Path
+    clock: StageClock
+    source: SourceModel | None = None
+    hls_config: dict[str, Any] | None = None
+    hls_model: Any = None
+    blocks: dict[str, dict] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def log(self, stage: str) -> Path:
+        return self.workdir / "logs" / f"{stage}.log"
+
+
+def step_load(ctx: Context) -> None:
+    """Read the model file with the frontend for its format."""
+    with captured(ctx.log("load")):
+        ctx.source = load_model(ctx.opts.model, ctx.opts.weights)
+
+
+def step_hls(ctx: Context) -> None:
+    """Configure hls4ml, convert, and write the Vitis HLS project to DIR/hls/."""
+    src = ctx.source
+    with captured(ctx.log("hls")):
+        ctx.hls_config = hls.build_config(src, ctx.opts)
+        try:
+            ctx.hls_model = hls.convert(src, ctx.hls_config, ctx.opts, ctx.workdir / "hls")
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"{src.path}: hls4ml cannot convert the model ({type(exc).__name__}: {exc}).") from exc
+        hls.write_project(ctx.hls_model)
+
+
+def step_emulate(ctx: Context) -> None:
+    """C-simulate the project on the vectors and compare with the reference model exactly."""
+    src, hm, opts = ctx.source, ctx.hls_model, ctx.opts
+    point = emulation.compare_point(hm)
+    if point.anchor and not src.has_layer(point.anchor):
+        point = emulation.output_point(hm, point.approximate_layers)
+    in_type = from_hls_precision(hm.get_input_variables()[0].type.precision)
+    shape = src.input_shapes()[0]
+    vec = vectors.load(opts.inputs, in_type, shape) if opts.inputs else vectors.generate(in_type, shape, opts.n_vectors, opts.seed)
+    with captured(ctx.log("emulate")):
+        cmp, arrays = emulation.run(hm, src, point, vec.x)
+        hls.write_project(hm)
+    exact_mode = src.quantized and point.exact_possible
+    in_raw, _ = in_type.to_raw(vec.x)
+    vectors.save(
+        ctx.workdir / "vectors",
+        {"inputs": vec.x, "inputs_raw": in_raw, "expected_raw": cmp.emulation_raw, **arrays},
+        {
+            "inputs": {"type": str(in_type), "shape": list(vec.x.shape), **{"source": vec.source}, **vec.info},
+            "expected_raw": {"layer": point.layer, "type": str(point.ftype), "shape": list(cmp.emulation_raw.shape)},
+            "note": "expected_raw = raw integers of the C simulation at the compare point; inputs_raw likewise.",
+        },
+    )
+    block = {
+        "n_vectors": int(len(vec.x)),
+        "reference": src.reference_name,
+        "inputs": {"source": vec.source, "type": str(in_type), **vec.info},
+        "mode": "exact" if exact_mode else "approximate",
+        "compared_at": {"layer": point.layer, "type": point.layer_type, "precision": str(point.ftype), "feeds": point.anchor},
+        "bit_exact": bool(cmp.equal.all()),
+        "exact_fraction": cmp.exact_fraction,
+        "max_abs_diff": cmp.max_abs_diff,
+        "argmax_agreement": cmp.argmax_agreement,
+        "final_output": {"max_abs_diff": cmp.final_max_abs_diff, "argmax_agreement": cmp.final_argmax_agreement},
+        "approximate_layers": point.approximate_layers,
+        "first_mismatch": cmp.first_mismatch(),
+        "min_agreement": opts.min_agreement,
+    }
+    if exact_mode and not block["bit_exact"]:
+        m = block["first_mismatch"]
+        ctx.failures.append(
+            f"emulation differs from the reference at layer {point.layer}: {1 - cmp.exact_fraction:.4%} of values; "
+            f"first at vector {m['vector']} lane {m['lane']} (expected raw {m['expected_raw']}, got {m['got_raw']})."
+        )
+    agreement = cmp.final_argmax_agreement if cmp.final_argmax_agreement is not None else cmp.argmax_agreement
+    if opts.min_agreement is not None and agreement is not None and agreement < opts.min_agreement:
+        ctx.failures.append(f"argmax agreement {agreement:.4f} is below --min-agreement {opts.min_agreement}.")
+    block["passed"] = not ctx.failures
+    ctx.blocks["emulation"] = block
+
+
+def step_report(ctx: Context) -> None:
+    """Write report.json, report.md and manifest.json."""
+    from trigger.report import write_all
+
+    write_all(ctx)
+
+
+Stage = tuple[str, Callable[[Context], None]]
+STAGES: list[Stage] = [("load", step_load), ("hls", step_hls), ("emulate", step_emulate), ("report", step_report)]
+
+
+def stage_names() -> list[str]:
+    return [name for name, _ in STAGES]
+
+
+def run(opts: CompileOptions, workdir: Path) -> Context:
+    """Run the stage list into `workdir`; check failures are collected, bad input raises."""
+    names = stage_names()
+    if opts.stop_after:
+        names = names[: names.index(opts.stop_after) + 1]
+        if "report" not in names:
+            names.append("report")
+    ctx = Context(opts, workdir, StageClock(names))
+    for name, fn in STAGES:
+        if name in names:
+            with ctx.clock.stage(name):
+                fn(ctx)
+    return ctx
+
+
+def raise_on_failures(ctx: Context) -> None:
+    """Exit code 3 for failed checks (after the project has been written)."""
+    if ctx.failures:
+        raise CheckFailed("; ".join(ctx.failures))

@@ -1,0 +1,24 @@
+"""Project reports: report.json (the contract in DESIGN.md), report.md and manifest.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from trigger.manifest import build_manifest
+from trigger.report.markdown import render_markdown
+from trigger.report.summary import build_report
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Stable, readable JSON."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def write_all(ctx) -> None:
+    """Write report.json, report.md and manifest.json into the project directory."""
+    report = build_report(ctx)
+    write_json(ctx.workdir / "report.json", report)
+    (ctx.workdir / "report.md").write_text(render_markdown(report))
+    manifest = build_manifest(ctx.source, ctx.opts.to_dict(), ctx.hls_config or {}, ctx.clock.seconds)
+    write_json(ctx.workdir / "manifest.json", manifest)

@@ -1,0 +1,35 @@
+"""report.md: a summary a person reads in a minute, rendered from a firmware_templates/ template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "firmware_templates"
+
+
+def environment() -> jinja2.Environment:
+    """Jinja2 environment over firmware_templates/."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def render_markdown(report: dict) -> str:
+    """Render report.md from report.json's content."""
+    env = environment()
+    env.filters["fmt"] = _fmt
+    return env.get_template("report.md.j2").render(r=report)
