@@ -44,7 +44,8 @@ def compile_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="trigger-compile",
-        description="Compile a QKeras/Keras or (Q)ONNX model into a Vitis HLS project with a bit-accurate emulation check.",
+        description="Compile a QKeras/Keras or (Q)ONNX model into a Vitis HLS project, "
+        "with a bit-accurate emulation check.",
         epilog=EXIT_HELP,
     )
     p.add_argument("model", type=Path, help="model file: .onnx (QONNX or float), .h5/.keras, or Keras .json")
@@ -55,14 +56,20 @@ def compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", type=Path, help="input vectors .npy of shape (N, ...) (default: generated)")
     p.add_argument("--n-vectors", type=_positive(int), default=2000, help="number of generated vectors (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="seed for generated vectors")
-    p.add_argument("--precision", default="ap_fixed<16,6>",
-                   help="default fixed-point type (inputs; all of a float model quantized after training)")
+    p.add_argument(
+        "--precision",
+        default="ap_fixed<16,6>",
+        help="default fixed-point type (inputs; all of a float model quantized after training)",
+    )
     p.add_argument("--reuse-factor", type=_positive(int), default=1)
     p.add_argument("--strategy", choices=STRATEGIES, default="Latency")
     p.add_argument("--io-type", choices=IO_TYPES, default="io_parallel")
     p.add_argument("--latency-budget-ns", type=_positive(float), help="L1 latency budget (default: the target's)")
-    p.add_argument("--min-agreement", type=_fraction,
-                   help="for approximate emulation: exit 3 if argmax agreement falls below this fraction")
+    p.add_argument(
+        "--min-agreement",
+        type=_fraction,
+        help="for approximate emulation: exit 3 if argmax agreement falls below this fraction",
+    )
     p.add_argument("--no-rtl", action="store_true", help="skip the open RTL stage")
     p.add_argument("--no-cosim", action="store_true", help="skip co-simulation")
     p.add_argument("--stop-after", choices=stage_names(), help="stop after this stage (the report is still written)")
@@ -74,11 +81,24 @@ def _options(args: argparse.Namespace) -> CompileOptions:
     part = resolve_part(args.target)
     output = args.output or Path("vivado_projects") / args.model.stem
     return CompileOptions(
-        model=args.model, part=part, output_dir=output, weights=args.weights, clock_ns=args.clock_ns,
-        inputs=args.inputs, n_vectors=args.n_vectors, seed=args.seed, precision=parse_precision(args.precision),
-        reuse_factor=args.reuse_factor, strategy=args.strategy, io_type=args.io_type,
-        latency_budget_ns=args.latency_budget_ns, min_agreement=args.min_agreement,
-        rtl=not args.no_rtl, cosim=not args.no_cosim, force=args.force, stop_after=args.stop_after,
+        model=args.model,
+        part=part,
+        output_dir=output,
+        weights=args.weights,
+        clock_ns=args.clock_ns,
+        inputs=args.inputs,
+        n_vectors=args.n_vectors,
+        seed=args.seed,
+        precision=parse_precision(args.precision),
+        reuse_factor=args.reuse_factor,
+        strategy=args.strategy,
+        io_type=args.io_type,
+        latency_budget_ns=args.latency_budget_ns,
+        min_agreement=args.min_agreement,
+        rtl=not args.no_rtl,
+        cosim=not args.no_cosim,
+        force=args.force,
+        stop_after=args.stop_after,
     )
 
 
@@ -100,7 +120,10 @@ def compile_main(argv: list[str] | None = None) -> int:
         final = opts.output_dir.resolve()
         print(f"project: {final}")
         print(f"report:  {final / 'report.md'}  ({final / 'report.json'})")
-        print(f"time:    {ctx.clock.total:.1f} s total; " + ", ".join(f"{k} {v:.1f} s" for k, v in ctx.clock.seconds.items()))
+        print(
+            f"time:    {ctx.clock.total:.1f} s total; "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in ctx.clock.seconds.items())
+        )
         pipeline.raise_on_failures(ctx)
         return 0
     except TriggerError as exc:
@@ -110,8 +133,13 @@ def compile_main(argv: list[str] | None = None) -> int:
         _error("trigger-compile", InputError("interrupted; nothing was written."))
         return 130
     except Exception as exc:  # an internal error: say so plainly, traceback only on request
-        _error("trigger-compile", RuntimeError(f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
-                                               "Set TRIGGER_DEBUG=1 for the traceback."))
+        _error(
+            "trigger-compile",
+            RuntimeError(
+                f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
+                "Set TRIGGER_DEBUG=1 for the traceback."
+            ),
+        )
         if os.environ.get("TRIGGER_DEBUG"):
             traceback.print_exc()
         return 1

@@ -28,7 +28,7 @@ class FixedType:
     @property
     def lsb(self) -> float:
         """Value of one least-significant bit."""
-        return 2.0 ** -self.frac
+        return 2.0**-self.frac
 
     @property
     def min_value(self) -> float:

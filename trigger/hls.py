@@ -29,7 +29,24 @@ def build_config(source: SourceModel, opts: CompileOptions) -> dict[str, Any]:
         layer["Trace"] = True
         if "ReuseFactor" in layer:
             layer["ReuseFactor"] = opts.reuse_factor
+        if not source.quantized:
+            _post_training_precision(layer, opts.precision)
     return config
+
+
+def _post_training_precision(layer: dict[str, Any], precision: str) -> None:
+    """Post-training quantization: every 'auto' type of a float model becomes `precision`.
+
+    (hls4ml's 'auto' inference would widen accumulators without bound for float weights, and its
+    softmax tables are indexed wrongly for such wide inputs.)
+    """
+    types = layer.get("Precision")
+    if isinstance(types, dict):
+        for key, value in types.items():
+            if str(value).lower() == "auto":
+                types[key] = precision
+    elif str(types).lower() == "auto":
+        layer["Precision"] = precision
 
 
 def convert(source: SourceModel, config: dict[str, Any], opts: CompileOptions, hls_dir: Path):

@@ -65,7 +65,11 @@ def step_emulate(ctx: Context) -> None:
         point = emulation.output_point(hm, point.approximate_layers)
     in_type = from_hls_precision(hm.get_input_variables()[0].type.precision)
     shape = src.input_shapes()[0]
-    vec = vectors.load(opts.inputs, in_type, shape) if opts.inputs else vectors.generate(in_type, shape, opts.n_vectors, opts.seed)
+    vec = (
+        vectors.load(opts.inputs, in_type, shape)
+        if opts.inputs
+        else vectors.generate(in_type, shape, opts.n_vectors, opts.seed)
+    )
     with captured(ctx.log("emulate")):
         cmp, arrays = emulation.run(hm, src, point, vec.x)
         hls.write_project(hm)
@@ -85,7 +89,12 @@ def step_emulate(ctx: Context) -> None:
         "reference": src.reference_name,
         "inputs": {"source": vec.source, "type": str(in_type), **vec.info},
         "mode": "exact" if exact_mode else "approximate",
-        "compared_at": {"layer": point.layer, "type": point.layer_type, "precision": str(point.ftype), "feeds": point.anchor},
+        "compared_at": {
+            "layer": point.layer,
+            "type": point.layer_type,
+            "precision": str(point.ftype),
+            "feeds": point.anchor,
+        },
         "bit_exact": bool(cmp.equal.all()),
         "exact_fraction": cmp.exact_fraction,
         "max_abs_diff": cmp.max_abs_diff,
@@ -101,9 +110,11 @@ def step_emulate(ctx: Context) -> None:
             f"emulation differs from the reference at layer {point.layer}: {1 - cmp.exact_fraction:.4%} of values; "
             f"first at vector {m['vector']} lane {m['lane']} (expected raw {m['expected_raw']}, got {m['got_raw']})."
         )
-    agreement = cmp.final_argmax_agreement if cmp.final_argmax_agreement is not None else cmp.argmax_agreement
+    agreement = cmp.argmax_agreement  # at the compared layer: the logits when a softmax ends the network
     if opts.min_agreement is not None and agreement is not None and agreement < opts.min_agreement:
-        ctx.failures.append(f"argmax agreement {agreement:.4f} is below --min-agreement {opts.min_agreement}.")
+        ctx.failures.append(
+            f"argmax agreement at {point.layer} is {agreement:.4f}, below --min-agreement {opts.min_agreement}."
+        )
     block["passed"] = not ctx.failures
     ctx.blocks["emulation"] = block
 

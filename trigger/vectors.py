@@ -37,7 +37,11 @@ def generate(ftype: FixedType, shape: tuple[int, ...], n: int, seed: int) -> Vec
     x = np.where(kind == 0, full, np.where(kind == 1, unit, normal))
     for row, value in enumerate((0.0, lo, hi)[:n]):
         x[row] = value
-    return Vectors(ftype.quantize(x), "generated", {"seed": seed, "distribution": "mix: uniform full range, uniform [-1,1], normal"})
+    return Vectors(
+        ftype.quantize(x),
+        "generated",
+        {"seed": seed, "distribution": "mix: uniform full range, uniform [-1,1], normal"},
+    )
 
 
 def load(path: Path, ftype: FixedType, shape: tuple[int, ...]) -> Vectors:

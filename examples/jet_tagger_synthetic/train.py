@@ -51,14 +51,18 @@ def main(argv: list[str] | None = None) -> None:
     x, y = synthetic_jets(args.n, args.seed)
     x_test, y_test = synthetic_jets(2000, args.seed + 1)
     model = jet_tagger()
-    model.compile(optimizer=tf.keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     model.fit(x, y, epochs=args.epochs, batch_size=256, verbose=2)
     acc = model.evaluate(x_test, y_test, verbose=0)[1]
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "jet_tagger.h5")
     keras_to_qonnx(model, args.out / "jet_tagger.onnx")
     np.save(args.out / "jet_tagger_test.npy", x_test)
-    print(f"trained in {time.perf_counter() - t0:.1f} s, test accuracy {acc:.3f}; wrote {args.out}/jet_tagger.{{h5,onnx}}")
+    print(
+        f"trained in {time.perf_counter() - t0:.1f} s, test accuracy {acc:.3f}; wrote {args.out}/jet_tagger.{{h5,onnx}}"
+    )
 
 
 if __name__ == "__main__":

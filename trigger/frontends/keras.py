@@ -16,13 +16,33 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _keras_stack():
-    """Import TensorFlow/QKeras lazily (slow imports)."""
+    """Import TensorFlow/QKeras lazily (slow imports); custom objects for QKeras layers."""
     import tensorflow as tf
     from qkeras.utils import _add_supported_quantized_objects
 
     custom: dict[str, Any] = {}
     _add_supported_quantized_objects(custom)
+    custom["QActivation"] = _qactivation_loader(tf, custom)
     return tf, custom
+
+
+def _qactivation_loader(tf, custom: dict[str, Any]):
+    """QKeras 0.9 `QActivation` cannot read its quantizer from the native .keras format (a dict).
+
+    This stand-in deserializes the dict first and returns a genuine QActivation.
+    """
+    from qkeras import QActivation
+
+    class QActivationLoader:
+        @staticmethod
+        def from_config(config: dict[str, Any]):
+            act = config.get("activation")
+            if isinstance(act, dict):
+                act = tf.keras.utils.deserialize_keras_object(act, custom_objects=custom)
+                config = {**config, "activation": act}
+            return QActivation.from_config(config)
+
+    return QActivationLoader
 
 
 def _read_model(path: Path, weights: Path | None):
@@ -33,7 +53,8 @@ def _read_model(path: Path, weights: Path | None):
             wpath = weights or path.with_name(f"{path.stem}_weights.h5")
             if not wpath.exists():
                 raise InputError(
-                    f"{path}: a Keras .json architecture needs its weights; {wpath} does not exist (pass --weights W.h5)."
+                    f"{path}: a Keras .json architecture needs its weights; {wpath} does not exist "
+                    "(pass --weights W.h5)."
                 )
             model = tf.keras.models.model_from_json(path.read_text(), custom_objects=custom)
             model.load_weights(str(wpath))

@@ -62,12 +62,28 @@ def _check_shapes(model, path: Path) -> None:
                 )
 
 
-def _check_ops(wrapper, path: Path) -> None:
+# Ops the qonnx clean-up rewrites into supported ones (Gemm -> MatMul + Add, Identity/Dropout removed).
+CLEANED_AWAY = {"Gemm", "Identity", "Dropout"}
+
+
+def _input_dependent(graph) -> list:
+    """Nodes that depend on the graph input (the rest are constant and folded by the clean-up)."""
+    inits = {i.name for i in graph.initializer}
+    live = {i.name for i in graph.input if i.name not in inits}
+    nodes = []
+    for node in graph.node:  # ONNX graphs are topologically sorted
+        if any(i in live for i in node.input):
+            live.update(node.output)
+            nodes.append(node)
+    return nodes
+
+
+def _check_ops(graph, path: Path, allowed_extra: set[str] = frozenset()) -> None:
     import hls4ml
 
     supported = set(hls4ml.converters.get_supported_onnx_layers())
-    for node in wrapper.graph.node:
-        if node.op_type not in supported:
+    for node in _input_dependent(graph):
+        if node.op_type not in supported | allowed_extra:
             raise InputError(
                 f"{path}: node '{node.name or node.output[0]}' has op type {node.op_type}, which hls4ml cannot "
                 f"convert. Supported ONNX ops: {', '.join(sorted(supported))}."
@@ -79,8 +95,9 @@ def load_onnx(path: Path, weights: Path | None = None) -> SourceModel:
     """Load a QONNX or float ONNX model and clean it for hls4ml."""
     model = _read(path)
     _check_shapes(model, path)
+    _check_ops(model.graph, path, CLEANED_AWAY)
     wrapper = _clean(model, path)
-    _check_ops(wrapper, path)
+    _check_ops(wrapper.graph, path)
     return OnnxModel(path, [path], wrapper)
 
 

@@ -21,14 +21,31 @@ def build_report(ctx) -> dict:
     return {
         "trigger_version": __version__,
         "model": model,
-        "target": {"part": opts.part.part, "device": opts.part.short, "family": opts.part.family, "clock_ns": opts.clock_ns},
-        "hls": {"backend": "Vitis", "io_type": opts.io_type, "strategy": opts.strategy, "reuse_factor": opts.reuse_factor,
-                "project_dir": "hls"} if ctx.hls_model is not None else {"skipped": skipped_reason},
+        "target": {
+            "part": opts.part.part,
+            "device": opts.part.short,
+            "family": opts.part.family,
+            "clock_ns": opts.clock_ns,
+        },
+        "hls": {
+            "backend": "Vitis",
+            "io_type": opts.io_type,
+            "strategy": opts.strategy,
+            "reuse_factor": opts.reuse_factor,
+            "project_dir": "hls",
+        }
+        if ctx.hls_model is not None
+        else {"skipped": skipped_reason},
         "emulation": ctx.blocks.get("emulation", {"skipped": skipped_reason}),
         "cosim": ctx.blocks.get("cosim", {"skipped": skipped_reason}),
-        "latency": ctx.blocks.get("latency", {"skipped": skipped_reason, "budget_ns": budget,
-                                               "budget_source": opts.part.budget_source
-                                               if opts.latency_budget_ns is None else "--latency-budget-ns"}),
+        "latency": ctx.blocks.get(
+            "latency",
+            {
+                "skipped": skipped_reason,
+                "budget_ns": budget,
+                "budget_source": opts.part.budget_source if opts.latency_budget_ns is None else "--latency-budget-ns",
+            },
+        ),
         "resources": ctx.blocks.get("resources", {"skipped": skipped_reason, "part_totals": opts.part.totals()}),
         "timings_s": dict(ctx.clock.seconds),
         "verdict": {"passed": not ctx.failures, "failures": list(ctx.failures)},

@@ -1,0 +1,88 @@
+"""Shared fixtures: model files built once per session, and an in-process trigger-compile runner."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@dataclass
+class ModelFiles:
+    """One Keras model saved every way trigger reads it."""
+
+    model: object
+    h5: Path
+    keras: Path
+    json: Path
+    onnx: Path
+
+
+def _save_all(model, directory: Path) -> ModelFiles:
+    from trigger.qonnx_export import keras_to_qonnx
+
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = directory / model.name
+    model.save(f"{stem}.h5")
+    model.save(f"{stem}.keras")
+    Path(f"{stem}.json").write_text(model.to_json())
+    model.save_weights(f"{stem}_weights.h5")
+    keras_to_qonnx(model, Path(f"{stem}.onnx"))
+    return ModelFiles(model, Path(f"{stem}.h5"), Path(f"{stem}.keras"), Path(f"{stem}.json"), Path(f"{stem}.onnx"))
+
+
+@pytest.fixture(scope="session")
+def jet_files(tmp_path_factory) -> ModelFiles:
+    """The QKeras jet tagger 16-64-32-32-5 with random (non-zero) weights and biases."""
+    from trigger.zoo import jet_tagger, randomize
+
+    model = jet_tagger()
+    randomize(model, seed=1)
+    return _save_all(model, tmp_path_factory.mktemp("jet"))
+
+
+@pytest.fixture(scope="session")
+def ae_files(tmp_path_factory) -> ModelFiles:
+    """The QKeras autoencoder 57-32-8-32-57 with random weights and biases."""
+    from trigger.zoo import autoencoder, randomize
+
+    model = autoencoder()
+    randomize(model, seed=2)
+    return _save_all(model, tmp_path_factory.mktemp("ae"))
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def compile_cli(capsys):
+    """Run trigger-compile in this process (TensorFlow is imported once) and capture its output."""
+    from trigger.cli import compile_main
+
+    def run(*args: object) -> Run:
+        code = compile_main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def leftovers(parent: Path) -> list[str]:
+    """Names of anything a failed compile left in `parent` (staging directories included)."""
+    return sorted(p.name for p in parent.iterdir()) if parent.exists() else []
+
+
+def raw(values: np.ndarray, frac_bits: int) -> np.ndarray:
+    """Raw fixed-point integers of values that must lie on a grid with `frac_bits` fractional bits."""
+    scaled = np.asarray(values, dtype=np.float64) * 2.0**frac_bits
+    np.testing.assert_array_equal(scaled, np.round(scaled))
+    return scaled.astype(np.int64)

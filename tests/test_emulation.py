@@ -1,0 +1,86 @@
+"""Acceptance: jet tagger and autoencoder, Keras and QONNX routes, emulation == QKeras exactly.
+
+The reference is recomputed here from the QKeras model itself (not from trigger's reference
+executor), converted to raw integers of the compared layer's type, and compared with the raw
+integers of the C simulation that trigger stored in DIR/vectors/.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import raw
+
+pytestmark = pytest.mark.slow
+
+
+def _qkeras_reference(model, layer_feeding: str | None, x: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    out = model.get_layer(layer_feeding).input if layer_feeding else model.output
+    return tf.keras.Model(model.input, out).predict(x, verbose=0)
+
+
+@pytest.mark.parametrize("which", ["jet", "ae"])
+@pytest.mark.parametrize("route", ["h5", "onnx"])
+def test_emulation_equals_qkeras_exactly(which, route, jet_files, ae_files, compile_cli, tmp_path):
+    files = jet_files if which == "jet" else ae_files
+    out = tmp_path / "prj"
+    run = compile_cli(getattr(files, route), "--target", "xcvu9p", "-o", out, "--n-vectors", 2000)
+    assert run.code == 0, run.err
+    report = json.loads((out / "report.json").read_text())
+    emu = report["emulation"]
+    assert emu["mode"] == "exact" and emu["bit_exact"] and emu["exact_fraction"] == 1.0
+    assert emu["n_vectors"] == 2000
+
+    x = np.load(out / "vectors" / "inputs.npy")
+    expected_raw = np.load(out / "vectors" / "expected_raw.npy")
+    frac = json.loads((out / "vectors" / "index.json").read_text())["expected_raw"]["type"]
+    width, integer = (int(v) for v in frac[frac.index("<") + 1 : -1].split(","))
+    if which == "jet":
+        assert emu["approximate_layers"] and emu["compared_at"]["feeds"] is not None  # logits, before softmax
+        ref = _qkeras_reference(files.model, "softmax", x)
+    else:
+        assert emu["approximate_layers"] == [] and emu["compared_at"]["feeds"] is None  # the reconstruction
+        ref = _qkeras_reference(files.model, None, x)
+    np.testing.assert_array_equal(expected_raw, raw(ref, width - integer))
+    assert len(np.unique(expected_raw)) > 50  # the vectors exercise the network, not one saturated corner
+
+
+def test_jet_softmax_error_is_measured_not_hidden(jet_files, compile_cli, tmp_path):
+    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", tmp_path / "p", "--n-vectors", 500)
+    assert run.code == 0, run.err
+    final = json.loads((tmp_path / "p" / "report.json").read_text())["emulation"]["final_output"]
+    assert 0 < final["max_abs_diff"] < 0.5  # hls4ml's default softmax tables: ~0.2 (STACK.md)
+    assert final["argmax_agreement"] > 0.9
+
+
+def test_mismatch_is_exit_code_3_naming_vector_and_lane(jet_files, compile_cli, tmp_path, monkeypatch):
+    from trigger.frontends.keras import KerasModel
+
+    original = KerasModel.predict_input_of
+
+    def off_by_one_lsb(self, x, layer):
+        ref = original(self, x, layer)
+        ref[7, 3] += 2.0**-11  # one LSB of the logits type fixed<18,7>
+        return ref
+
+    monkeypatch.setattr(KerasModel, "predict_input_of", off_by_one_lsb)
+    out = tmp_path / "p"
+    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", out, "--n-vectors", 100)
+    assert run.code == 3
+    assert "vector 7 lane 3" in run.err
+    report = json.loads((out / "report.json").read_text())  # a failed check still leaves the project to inspect
+    assert report["emulation"]["first_mismatch"]["vector"] == 7 and not report["verdict"]["passed"]
+
+
+def test_user_inputs_are_used(jet_files, compile_cli, tmp_path):
+    x = np.random.default_rng(5).normal(size=(300, 16))
+    np.save(tmp_path / "x.npy", x)
+    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", tmp_path / "p", "--inputs", tmp_path / "x.npy")
+    assert run.code == 0, run.err
+    emu = json.loads((tmp_path / "p" / "report.json").read_text())["emulation"]
+    assert emu["n_vectors"] == 300 and emu["inputs"]["source"] == "file" and emu["bit_exact"]
+    np.testing.assert_array_equal(np.load(tmp_path / "p" / "vectors" / "inputs.npy"), np.floor(x * 1024) / 1024)
