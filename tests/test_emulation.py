@@ -84,3 +84,24 @@ def test_user_inputs_are_used(jet_files, compile_cli, tmp_path):
     emu = json.loads((tmp_path / "p" / "report.json").read_text())["emulation"]
     assert emu["n_vectors"] == 300 and emu["inputs"]["source"] == "file" and emu["bit_exact"]
     np.testing.assert_array_equal(np.load(tmp_path / "p" / "vectors" / "inputs.npy"), np.floor(x * 1024) / 1024)
+
+
+@pytest.mark.parametrize(
+    "options", [["--io-type", "io_stream"], ["--strategy", "Resource", "--reuse-factor", "4", "--clock-ns", "4"]]
+)
+def test_hls_options_are_applied_and_stay_exact(jet_files, compile_cli, tmp_path, options):
+    out = tmp_path / "p"
+    run = compile_cli(jet_files.h5, "--target", "xcvu13p", "-o", out, "--n-vectors", 300, *options)
+    assert run.code == 0, run.err
+    report = json.loads((out / "report.json").read_text())
+    assert report["emulation"]["bit_exact"]
+    config = (out / "hls" / "hls4ml_config.yml").read_text()
+    assert "xcvu13p-flga2577-2-e" in config
+    for flag, value in zip(options[::2], options[1::2], strict=True):
+        key = {
+            "--io-type": "IOType",
+            "--strategy": "Strategy",
+            "--reuse-factor": "ReuseFactor",
+            "--clock-ns": "ClockPeriod",
+        }
+        assert f"{key[flag]}: {value}" in config, (flag, value)
