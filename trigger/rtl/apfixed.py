@@ -1,0 +1,170 @@
+"""ap_fixed conversion semantics, in numpy and on da4ml traced variables.
+
+Q_T(.) is the ap_fixed assignment conversion to type T: first the quantization (rounding) mode
+(TRN, RND, RND_CONV, RND_ZERO, RND_INF, RND_MIN_INF, TRN_ZERO), then the overflow mode
+(WRAP, SAT, SAT_SYM, SAT_ZERO).  da4ml itself only truncates (TRN) and wraps / clips; every other
+rounding mode is expressed as "add a (possibly data-dependent) offset, then truncate":
+
+    RND          x + s/2
+    RND_MIN_INF  x + s/2 - e
+    RND_CONV     x + s/2 - e + e*b          b = bit of x that becomes the new LSB  (ties to even)
+    RND_INF      x + s/2 - e*n              n = sign bit of x                      (ties away from 0)
+    RND_ZERO     x + s/2 - e + e*n                                                 (ties toward 0)
+    TRN_ZERO     x + (s - e)*n                                                     (towards 0)
+
+with s = 2**-f_target and e = the step of x (one LSB of the wider source).  Then SAT/SAT_SYM clip,
+WRAP drops the high bits, and SAT_ZERO muxes overflowing values to 0.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+from da4ml.trace import FixedVariable, FixedVariableArray
+
+ROUNDING_MODES = ("TRN", "RND", "RND_CONV", "RND_ZERO", "RND_INF", "RND_MIN_INF", "TRN_ZERO")
+SATURATION_MODES = ("WRAP", "SAT", "SAT_SYM", "SAT_ZERO")
+
+
+def precision_spec(precision) -> dict:
+    """(k, i, f, width, rounding, saturation) of an hls4ml Fixed/IntegerPrecisionType.
+
+    k = sign bit (0/1), i = integer bits excluding the sign, f = fractional bits: da4ml's kif
+    convention.  ap_fixed<W,I> -> (1, I-1, W-I);  ap_ufixed<W,I> -> (0, I, W-I).
+    """
+    for attr in ("width", "signed", "integer", "rounding_mode", "saturation_mode"):
+        if not hasattr(precision, attr):
+            raise NotImplementedError(
+                f"precision type {precision!r} ({type(precision).__name__}) is not fixed-point/integer"
+            )
+    width, integer, signed = int(precision.width), int(precision.integer), bool(precision.signed)
+    rnd, sat = str(precision.rounding_mode), str(precision.saturation_mode)
+    sat_bits = int(getattr(precision, "saturation_bits", 0) or 0)
+    if rnd not in ROUNDING_MODES:
+        raise NotImplementedError(f"rounding mode {rnd} of {precision}")
+    if sat not in SATURATION_MODES:
+        raise NotImplementedError(f"saturation mode {sat} of {precision}")
+    if sat_bits and sat == "WRAP":
+        raise NotImplementedError(f"WRAP with saturation_bits={sat_bits} ({precision}) is not supported")
+    k = int(signed)
+    return dict(k=k, i=integer - k, f=width - integer, width=width, rnd=rnd, sat=sat, signed=signed)
+
+
+def _int_bounds(spec) -> tuple[int, int]:
+    """Raw-integer range of a type, before any SAT_SYM adjustment."""
+    w = spec["width"]
+    return (-(2 ** (w - 1)), 2 ** (w - 1) - 1) if spec["signed"] else (0, 2**w - 1)
+
+
+def hls_quantize_np(x, precision) -> np.ndarray:
+    """Numpy reference of `T(double)` / `T t = wider_value;` for ap_fixed type T (float64 exact).
+
+    Valid while x * 2**f fits in float64's 53-bit mantissa (true for every use here).
+    """
+    spec = precision_spec(precision) if not isinstance(precision, dict) else precision
+    f, rnd, sat = spec["f"], spec["rnd"], spec["sat"]
+    y = np.asarray(x, dtype=np.float64) * 2.0**f
+    fl = np.floor(y)
+    tie = (y - fl) == 0.5
+    up = np.floor(y + 0.5)
+    q = {
+        "TRN": fl,
+        "RND": up,
+        "RND_MIN_INF": np.where(tie, fl, up),
+        "RND_CONV": np.where(tie, fl + np.mod(fl, 2), up),
+        "RND_ZERO": np.where(tie, np.where(y > 0, fl, fl + 1), up),
+        "RND_INF": np.where(tie, np.where(y > 0, fl + 1, fl), up),
+        "TRN_ZERO": np.trunc(y),
+    }[rnd]
+    lo, hi = _int_bounds(spec)
+    if sat == "WRAP":
+        q = np.mod(q - lo, 2.0 ** spec["width"]) + lo
+    elif sat == "SAT":
+        q = np.clip(q, lo, hi)
+    elif sat == "SAT_SYM":
+        q = np.clip(q, -hi if spec["signed"] else lo, hi)
+    elif sat == "SAT_ZERO":
+        q = np.where((q < lo) | (q > hi), 0.0, q)
+    return q * 2.0**-f
+
+
+def _sign_bit(v: FixedVariable):
+    """0/1 variable: 1 when v < 0 (or the python int 0 when v can't be negative)."""
+    if v.low >= 0:
+        return 0
+    if v.high < 0:
+        return 1
+    return v.is_negative()  # quantize(0, i+1, -i) >> i: the two's complement sign bit, as {0, 1}
+
+
+def quantize_var(v: FixedVariable, spec: dict) -> FixedVariable:
+    """ap_fixed conversion of one exact da4ml variable to the type described by `spec`."""
+    k, i, f, rnd, sat = spec["k"], spec["i"], spec["f"], spec["rnd"], spec["sat"]
+
+    if v.low == v.high:  # constant: fold with the numpy reference
+        val = float(hls_quantize_np(float(v.low), spec))
+        return FixedVariable.from_const(val, hwconf=v.hwconf)
+
+    _k, _i, _f = v.kif
+    if f < _f:  # rounding needed
+        s = Decimal(2) ** -f  # target LSB
+        e = v.step  # source LSB
+        if rnd == "RND":
+            v = v + s / 2
+        elif rnd == "RND_MIN_INF":
+            v = v + (s / 2 - e)
+        elif rnd == "RND_CONV":
+            # the bit of weight s (the LSB that survives truncation), as a {0, s} variable
+            b = v.quantize(0, 1 - f, f, "WRAP", "TRN")
+            if b.low == b.high:
+                v = v + (s / 2 - e) + (e if b.low else 0)
+            else:
+                v = (v + b * float(e / s)) + (s / 2 - e)
+        elif rnd in ("RND_INF", "RND_ZERO", "TRN_ZERO"):
+            n = _sign_bit(v)
+            if rnd == "RND_INF":
+                v = v + s / 2 - n * float(e)
+            elif rnd == "RND_ZERO":
+                v = v + (s / 2 - e) + n * float(e)
+            else:
+                v = v + n * float(s - e)
+        # TRN: nothing to add
+    # now v is exactly "x + offset"; truncation to f + overflow handling below
+
+    if sat == "WRAP":
+        return v.quantize(k, i, f, "WRAP", "TRN")
+    if sat == "SAT" or (sat == "SAT_SYM" and not k):
+        return v.quantize(k, i, f, "SAT", "TRN")
+    if sat == "SAT_SYM":
+        return v.quantize(k, i, f, "SAT_SYM", "TRN")
+    # SAT_ZERO: out-of-range values (after rounding) become 0
+    vk, vi, vf = v.kif
+    t = v.quantize(vk, vi, f, "WRAP", "TRN") if f < vf else v  # truncate only (no wrap)
+    s = Decimal(2) ** -f
+    hi = Decimal(2) ** i - s
+    lo = -(Decimal(2) ** i) * k
+    zero = FixedVariable.from_const(0, hwconf=v.hwconf)
+    if t.high > hi:
+        if t.low > hi:
+            t = zero
+        else:
+            d = t - (hi + s)  # < 0  <=>  t <= hi
+            t = d.msb_mux(t, zero)
+    if t.low < lo and not (t.low == t.high == 0):
+        if t.high < lo:
+            t = zero
+        else:
+            d = t - lo  # < 0  <=>  t < lo
+            t = d.msb_mux(zero, t)
+    if t.low == t.high:
+        return FixedVariable.from_const(float(t.low), hwconf=v.hwconf)
+    return t.quantize(k, i, f, "WRAP", "TRN")
+
+
+def quantize_array(x: FixedVariableArray, precision) -> FixedVariableArray:
+    spec = precision_spec(precision)
+    out = np.empty(x.shape, dtype=object)
+    for idx, v in np.ndenumerate(x._vars):
+        out[idx] = quantize_var(v, spec)
+    return FixedVariableArray(out, x.solver_options)

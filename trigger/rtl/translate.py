@@ -1,0 +1,180 @@
+"""Rebuild the fixed-point arithmetic of an hls4ml ModelGraph with da4ml's numpy tracing API.
+
+`trace_hls_model(hls_model, upto_layer)` walks the converted, precision-inferred hls4ml graph from
+its Input layer to `upto_layer` and emits the same arithmetic as hls4ml's C++ (io_parallel):
+
+* Input:      the input bus lanes carry raw `input_t` words.
+* Dense:      y = Q_res(b + sum_j x_j * W_jk).  The sum is exact in da4ml; hls4ml's accum_t is checked
+              to hold every product, the bias and every partial sum exactly (in any order), so its
+              accumulator quantization never acts.  Weights/biases take the path hls4ml's C
+              simulation uses (text with `precision_fmt` -> double -> weight_t(double)).
+* Activation: relu -> Q_res(max(x, 0)), linear -> Q_res(x)   (nnet::relu / nnet::linear).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from da4ml.cmvm.types import CombLogic, _minimal_kif
+from da4ml.trace import FixedVariableArray, FixedVariableArrayInput, HWConfig, comb_trace
+
+from trigger.rtl.apfixed import _int_bounds, hls_quantize_np, precision_spec, quantize_array
+
+
+def _fmt_roundtrip(values: np.ndarray, weight_var) -> np.ndarray:
+    """Values as hls4ml's C simulation sees them: printed with precision_fmt, read as double."""
+    fmt = getattr(weight_var, "precision_fmt", None)
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    if fmt:
+        flat = np.array([float(fmt.format(v)) for v in flat])
+    return flat.reshape(np.shape(values))
+
+
+def hls_weight_values(weight_var) -> np.ndarray:
+    """Exact fixed-point values of an hls4ml WeightVariable as used by the C simulation."""
+    return hls_quantize_np(_fmt_roundtrip(weight_var.data, weight_var), weight_var.type.precision)
+
+
+def _const_f(v: float) -> int:
+    """Fractional bits needed to hold the constant v exactly."""
+    f = 0
+    while v * 2.0**f != np.floor(v * 2.0**f):
+        f += 1
+        if f > 64:
+            raise ValueError(f"{v} is not a dyadic fraction")
+    return f
+
+
+def check_accumulator(layer, x: FixedVariableArray, W: np.ndarray, b: np.ndarray) -> dict:
+    """Assert accum_t holds every product, the bias and every partial sum exactly (any order).
+
+    Ranges use da4ml's (rigorous) intervals of the actual input variables.
+    """
+    acc = precision_spec(layer.get_attr("accum_t").precision)
+    lo_t, hi_t = (np.array(_int_bounds(acc), dtype=np.float64) * 2.0 ** -acc["f"]).tolist()
+    xs = x._vars.ravel()
+    xlo = np.array([float(v.low) for v in xs])
+    xhi = np.array([float(v.high) for v in xs])
+    xf = np.array([v.kif[2] if v.low != v.high else _const_f(float(v.low)) for v in xs])
+    pmin = np.minimum(xlo[:, None] * W, xhi[:, None] * W)  # (n_in, n_out)
+    pmax = np.maximum(xlo[:, None] * W, xhi[:, None] * W)
+    lo = np.minimum(b, 0) + np.minimum(pmin, 0).sum(0)  # lowest any subset sum (+bias) can go
+    hi = np.maximum(b, 0) + np.maximum(pmax, 0).sum(0)
+    wf = np.vectorize(_const_f)(W)
+    need_f = max(int(np.max(np.where(W != 0, xf[:, None] + wf, 0))), max(_const_f(float(v)) for v in b))
+    problems = []
+    if need_f > acc["f"]:
+        problems.append(f"products/bias need {need_f} fractional bits, accum_t has {acc['f']}")
+    if lo.min() < lo_t or hi.max() > hi_t:
+        problems.append(f"partial sums span [{lo.min()}, {hi.max()}], accum_t holds [{lo_t}, {hi_t}]")
+    if problems:
+        raise AssertionError(
+            f"Dense layer {layer.name!r}: accumulator {layer.get_attr('accum_t').precision} is not exact: "
+            + "; ".join(problems)
+            + " (hls4ml would quantize inside the accumulation; this translation does not model that)"
+        )
+    return dict(accum=str(layer.get_attr("accum_t").precision), need_f=need_f, span=(float(lo.min()), float(hi.max())))
+
+
+def _dense(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray:
+    cfg = layer.get_attr("config_cpp") or ""
+    if "product::mult<" not in cfg and "product" in cfg:
+        raise NotImplementedError(f"Dense layer {layer.name!r}: only nnet::product::mult products are supported")
+    if x.ndim != 1:
+        raise NotImplementedError(f"Dense layer {layer.name!r}: only 1-D inputs supported, got shape {x.shape}")
+    W = hls_weight_values(layer.weights["weight"])
+    n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
+    W = W.reshape(n_in, n_out)
+    if "bias" in layer.weights and layer.weights["bias"] is not None:
+        b = hls_weight_values(layer.weights["bias"]).reshape(n_out)
+    else:
+        b = np.zeros(n_out)
+    if not np.array_equal(W.astype(np.float32), W):
+        raise NotImplementedError(
+            f"Dense layer {layer.name!r}: weights not exactly representable in float32 (da4ml CMVM)"
+        )
+    checks[layer.name] = check_accumulator(layer, x, W, b)
+    y = x @ W  # da4ml CMVM (exact, full-width adders)
+    y = y + b
+    return quantize_array(y, layer.get_output_variable().type.precision)
+
+
+def _activation(layer, x: FixedVariableArray) -> FixedVariableArray:
+    act = str(layer.get_attr("activation", "")).lower()
+    if act == "relu":
+        x = FixedVariableArray(np.array([v.relu() for v in x._vars.ravel()]).reshape(x.shape), x.solver_options)
+    elif act != "linear":
+        raise NotImplementedError(f"layer {layer.name!r} (class Activation) with activation {act!r} is not supported")
+    return quantize_array(x, layer.get_output_variable().type.precision)
+
+
+def trace_hls_model(
+    hls_model,
+    upto_layer: str,
+    hwconf: HWConfig | tuple[int, int, int] = (1, -1, -1),
+    solver_options: dict | None = None,
+) -> tuple[CombLogic, dict]:
+    """Trace the hls4ml graph from the inputs up to `upto_layer` (inclusive) into a da4ml CombLogic.
+
+    Returns (comb, info): `info` has the per-layer record, accumulator checks, the input/output
+    lane formats and the trace time.
+    """
+    t0 = time.perf_counter()
+    hwconf = HWConfig(*hwconf)
+    solver_options = {"hard_dc": 2} if solver_options is None else solver_options
+    tensors: dict[str, FixedVariableArray] = {}
+    raw_inputs: list[FixedVariableArrayInput] = []
+    input_layers: list[str] = []
+    checks: dict = {}
+    record = []
+    found = False
+    for layer in hls_model.get_layers():
+        cls = layer.class_name
+        prec = layer.get_output_variable().type.precision
+        if cls == "Input":
+            shape = tuple(int(s) for s in layer.get_output_variable().shape)
+            spec = precision_spec(prec)
+            inp = FixedVariableArrayInput(shape, hwconf=hwconf, solver_options=solver_options)
+            raw_inputs.append(inp)
+            input_layers.append(layer.name)
+            y = inp.quantize(spec["k"], spec["i"], spec["f"])  # lanes carry raw input_t words
+        else:
+            srcs = [tensors[n] for n in layer.inputs]
+            if len(srcs) != 1:
+                raise NotImplementedError(f"layer {layer.name!r} (class {cls}) has {len(srcs)} inputs")
+            if cls == "Dense":
+                y = _dense(layer, srcs[0], checks)
+            elif cls == "Activation":
+                y = _activation(layer, srcs[0])
+            else:
+                raise NotImplementedError(
+                    f"layer {layer.name!r} of class {cls} is not supported (Input, Dense, Activation relu/linear)"
+                )
+        for out_name in layer.outputs:
+            tensors[out_name] = y
+        record.append(dict(name=layer.name, cls=cls, result=str(prec), activation=layer.get_attr("activation")))
+        if layer.name == upto_layer:
+            found = True
+            out = y
+            break
+    if not found:
+        raise KeyError(f"layer {upto_layer!r} not found in the hls4ml model")
+
+    inp_all = np.concatenate([np.ravel(i._vars) for i in raw_inputs])
+    comb = comb_trace(inp_all, np.ravel(out._vars), keep_dead_inputs=True)
+    t1 = time.perf_counter()
+    in_types = [precision_spec(hls_model.graph[n].get_output_variable().type.precision) for n in input_layers]
+    info = dict(
+        layers=record,
+        accumulators=checks,
+        input_layers=input_layers,
+        input_types=[str(hls_model.graph[n].get_output_variable().type.precision) for n in input_layers],
+        input_needs_prequantize=any(s["rnd"] != "TRN" or s["sat"] != "WRAP" for s in in_types),
+        output_layer=upto_layer,
+        output_type=str(prec),
+        trace_seconds=t1 - t0,
+        inp_kifs=[tuple(int(v) for v in _minimal_kif(q)) for q in comb.inp_qint],
+        out_kifs=[tuple(int(v) for v in _minimal_kif(q)) for q in comb.out_qint],
+    )
+    return comb, info
