@@ -75,11 +75,12 @@ def step_emulate(ctx: Context) -> None:
         hls.write_project(hm)
     exact_mode = src.quantized and point.exact_possible
     in_raw, _ = in_type.to_raw(vec.x)
+    inputs_info = {"source": vec.source, "type": str(in_type), **vec.info}
     vectors.save(
         ctx.workdir / "vectors",
         {"inputs": vec.x, "inputs_raw": in_raw, "expected_raw": cmp.emulation_raw, **arrays},
         {
-            "inputs": {"type": str(in_type), "shape": list(vec.x.shape), **{"source": vec.source}, **vec.info},
+            "inputs": {**inputs_info, "shape": list(vec.x.shape)},
             "expected_raw": {"layer": point.layer, "type": str(point.ftype), "shape": list(cmp.emulation_raw.shape)},
             "note": "expected_raw = raw integers of the C simulation at the compare point; inputs_raw likewise.",
         },
@@ -87,7 +88,7 @@ def step_emulate(ctx: Context) -> None:
     block = {
         "n_vectors": int(len(vec.x)),
         "reference": src.reference_name,
-        "inputs": {"source": vec.source, "type": str(in_type), **vec.info},
+        "inputs": inputs_info,
         "mode": "exact" if exact_mode else "approximate",
         "compared_at": {
             "layer": point.layer,
