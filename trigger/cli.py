@@ -8,14 +8,15 @@ import sys
 import traceback
 from pathlib import Path
 
-from trigger.errors import InputError, TriggerError
+from trigger.cosim.simulators import SIMULATORS
+from trigger.errors import CheckFailed, InputError, TriggerError
 from trigger.fixed import parse_precision
 from trigger.hls import IO_TYPES, STRATEGIES
 from trigger.options import CompileOptions
 from trigger.targets import resolve_part
 
 EXIT_HELP = """exit codes: 0 all checks pass; 2 bad usage or bad input; 3 a check failed
-(emulation mismatch, agreement below --min-agreement)."""
+(emulation, RTL or co-simulation mismatch, agreement below --min-agreement)."""
 
 
 def _positive(kind):
@@ -70,8 +71,14 @@ def compile_parser() -> argparse.ArgumentParser:
         type=_fraction,
         help="for approximate emulation: exit 3 if argmax agreement falls below this fraction",
     )
-    p.add_argument("--no-rtl", action="store_true", help="skip the open RTL stage")
+    p.add_argument("--no-rtl", action="store_true", help="skip the open RTL stage (and co-simulation)")
+    p.add_argument(
+        "--rtl-levels-per-stage",
+        type=_positive(int),
+        help="adder levels per pipeline stage (default: chosen from --clock-ns and the part's family)",
+    )
     p.add_argument("--no-cosim", action="store_true", help="skip co-simulation")
+    p.add_argument("--simulator", choices=SIMULATORS, default="verilator", help="co-simulation simulator")
     p.add_argument("--stop-after", choices=stage_names(), help="stop after this stage (the report is still written)")
     p.add_argument("--force", action="store_true", help="replace an existing non-empty project directory")
     return p
@@ -96,7 +103,9 @@ def _options(args: argparse.Namespace) -> CompileOptions:
         latency_budget_ns=args.latency_budget_ns,
         min_agreement=args.min_agreement,
         rtl=not args.no_rtl,
+        rtl_levels_per_stage=args.rtl_levels_per_stage,
         cosim=not args.no_cosim,
+        simulator=args.simulator,
         force=args.force,
         stop_after=args.stop_after,
     )
@@ -104,6 +113,17 @@ def _options(args: argparse.Namespace) -> CompileOptions:
 
 def _error(prog: str, exc: BaseException) -> None:
     print(f"{prog}: error: {exc}", file=sys.stderr)
+
+
+def _internal_error(prog: str, exc: Exception, written: str) -> int:
+    """Say plainly that this is a bug; the traceback only with TRIGGER_DEBUG set."""
+    _error(
+        prog,
+        RuntimeError(f"internal error ({type(exc).__name__}: {exc}); {written} Set TRIGGER_DEBUG=1 for the traceback."),
+    )
+    if os.environ.get("TRIGGER_DEBUG"):
+        traceback.print_exc()
+    return 1
 
 
 def compile_main(argv: list[str] | None = None) -> int:
@@ -133,16 +153,55 @@ def compile_main(argv: list[str] | None = None) -> int:
         _error("trigger-compile", InputError("interrupted; nothing was written."))
         return 130
     except Exception as exc:  # an internal error: say so plainly, traceback only on request
-        _error(
-            "trigger-compile",
-            RuntimeError(
-                f"internal error ({type(exc).__name__}: {exc}); nothing was written. "
-                "Set TRIGGER_DEBUG=1 for the traceback."
-            ),
+        return _internal_error("trigger-compile", exc, "nothing was written.")
+
+
+def cosim_parser() -> argparse.ArgumentParser:
+    """Arguments of trigger-cosim."""
+    p = argparse.ArgumentParser(
+        prog="trigger-cosim",
+        description="Re-run the cocotb co-simulation of an existing trigger-compile project's RTL "
+        "(DIR/rtl) on its vectors (DIR/vectors); updates DIR/cosim, report.json and report.md.",
+        epilog="exit codes: 0 pass; 2 bad usage or not a project with RTL; 3 co-simulation mismatch.",
+    )
+    p.add_argument("project", type=Path, help="project directory written by trigger-compile")
+    p.add_argument("--simulator", choices=SIMULATORS, default="verilator")
+    p.add_argument("--idle-fraction", type=_fraction, default=0.3, help="idle cycles in the second pass (default 0.3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the idle-cycle pattern")
+    p.add_argument("--keep-build", action="store_true", help="keep the simulator build in DIR/cosim/sim_build")
+    return p
+
+
+def cosim_main(argv: list[str] | None = None) -> int:
+    """Entry point of trigger-cosim; returns the exit code."""
+    args = cosim_parser().parse_args(argv)
+    try:
+        from trigger.cosim.run import run_cosim
+        from trigger.report import update_cosim
+
+        project = args.project.resolve()
+        if not (project / "report.json").exists():
+            raise InputError(f"{project}: no report.json; not a trigger-compile project.")
+        print(f"[cosim] {args.simulator}: building and simulating {project / 'rtl'} ...", flush=True)
+        block = run_cosim(project, args.simulator, args.idle_fraction, args.seed, args.keep_build)
+        update_cosim(project, block)
+        print(
+            f"[cosim] {block['transactions']} transactions, {block['mismatches']} mismatching vectors, "
+            f"latency {block['latency_cycles']} cycles, II {block['ii_cycles']} "
+            f"(build {block['build_seconds']} s, simulation {block['sim_seconds']} s)"
         )
-        if os.environ.get("TRIGGER_DEBUG"):
-            traceback.print_exc()
-        return 1
+        print(f"report:  {project / 'report.md'}")
+        if block["failures"]:
+            raise CheckFailed("; ".join(block["failures"]))
+        return 0
+    except TriggerError as exc:
+        _error("trigger-cosim", exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("trigger-cosim", InputError("interrupted."))
+        return 130
+    except Exception as exc:
+        return _internal_error("trigger-cosim", exc, "the project's report was not updated.")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ class CompileOptions:
     latency_budget_ns: float | None = None
     min_agreement: float | None = None
     rtl: bool = True
+    rtl_levels_per_stage: int | None = None
     cosim: bool = True
+    simulator: str = "verilator"
     force: bool = False
     stop_after: str | None = None
 

@@ -1,4 +1,4 @@
-"""The compile as an explicit, ordered list of stages (load -> hls -> emulate -> report).
+"""The compile as an explicit, ordered list of stages (load -> hls -> emulate -> rtl -> cosim -> report).
 
 Each stage reads the context left by the previous ones and writes its own files under the
 (staging) project directory.  `--stop-after` ends the list early; the report stage always runs.
@@ -30,6 +30,9 @@ class Context:
     source: SourceModel | None = None
     hls_config: dict[str, Any] | None = None
     hls_model: Any = None
+    point: emulation.ComparePoint | None = None
+    inputs: Any = None
+    expected_raw: Any = None
     blocks: dict[str, dict] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -74,6 +77,7 @@ def step_emulate(ctx: Context) -> None:
         cmp, arrays = emulation.run(hm, src, point, vec.x)
         hls.write_project(hm)
     exact_mode = src.quantized and point.exact_possible
+    ctx.point, ctx.inputs, ctx.expected_raw = point, vec.x, cmp.emulation_raw
     in_raw, _ = in_type.to_raw(vec.x)
     inputs_info = {"source": vec.source, "type": str(in_type), **vec.info}
     vectors.save(
@@ -120,6 +124,55 @@ def step_emulate(ctx: Context) -> None:
     ctx.blocks["emulation"] = block
 
 
+def step_rtl(ctx: Context) -> None:
+    """Rebuild the arithmetic in da4ml, check it against the C simulation, write Verilog to DIR/rtl/."""
+    if not ctx.opts.rtl:
+        ctx.blocks["rtl"] = {"skipped": "--no-rtl"}
+        return
+    if ctx.opts.io_type != "io_parallel":
+        ctx.blocks["rtl"] = {"skipped": f"the RTL path builds io_parallel designs; this project is {ctx.opts.io_type}"}
+        return
+    from trigger.rtl.build import build_rtl
+
+    with captured(ctx.log("rtl")):
+        block, failures = build_rtl(
+            ctx.hls_model,
+            ctx.point,
+            ctx.inputs,
+            ctx.expected_raw,
+            ctx.workdir / "rtl",
+            hls.project_name(ctx.source.name),
+            ctx.opts.clock_ns,
+            ctx.opts.part,
+            ctx.opts.rtl_levels_per_stage,
+        )
+    if ctx.opts.reuse_factor > 1 and "skipped" not in block:
+        block["note"] = f"the RTL is fully parallel (II=1); --reuse-factor {ctx.opts.reuse_factor} applies to hls/ only"
+    ctx.blocks["rtl"] = block
+    ctx.failures.extend(failures)
+
+
+def step_cosim(ctx: Context) -> None:
+    """Co-simulate the RTL top level on the vectors under cocotb (DIR/cosim/)."""
+    rtl = ctx.blocks.get("rtl", {})
+    reason = None
+    if not ctx.opts.cosim:
+        reason = "--no-cosim"
+    elif "skipped" in rtl:
+        reason = f"no RTL ({rtl['skipped']})"
+    elif not rtl.get("passed", False):
+        reason = "the RTL model failed its check against the C simulation"
+    if reason:
+        ctx.blocks["cosim"] = {"skipped": reason}
+        return
+    from trigger.cosim.run import run_cosim
+
+    with captured(ctx.log("cosim")):
+        block = run_cosim(ctx.workdir, ctx.opts.simulator, seed=ctx.opts.seed)
+    ctx.blocks["cosim"] = block
+    ctx.failures.extend(block["failures"])
+
+
 def step_report(ctx: Context) -> None:
     """Write report.json, report.md and manifest.json."""
     from trigger.report import write_all
@@ -128,7 +181,14 @@ def step_report(ctx: Context) -> None:
 
 
 Stage = tuple[str, Callable[[Context], None]]
-STAGES: list[Stage] = [("load", step_load), ("hls", step_hls), ("emulate", step_emulate), ("report", step_report)]
+STAGES: list[Stage] = [
+    ("load", step_load),
+    ("hls", step_hls),
+    ("emulate", step_emulate),
+    ("rtl", step_rtl),
+    ("cosim", step_cosim),
+    ("report", step_report),
+]
 
 
 def stage_names() -> list[str]:

@@ -42,7 +42,7 @@ def staged(final: Path, force: bool) -> Iterator[Path]:
 
 def _relocate_text(tmp: Path, final: Path) -> None:
     """Rewrite absolute paths of the staging directory in the few text files that record them."""
-    for name in ("hls/hls4ml_config.yml",):
+    for name in ("hls/hls4ml_config.yml", "cosim/config.json", "cosim/results.xml"):
         f = tmp / name
         if f.exists():
             f.write_text(f.read_text().replace(str(tmp), str(final)))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from trigger.manifest import build_manifest
 from trigger.report.markdown import render_markdown
-from trigger.report.summary import build_report
+from trigger.report.summary import build_report, latency_block
+
+COSIM_FAILURE_PREFIX = "co-simulation"
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -22,3 +24,18 @@ def write_all(ctx) -> None:
     (ctx.workdir / "report.md").write_text(render_markdown(report))
     manifest = build_manifest(ctx.source, ctx.opts.to_dict(), ctx.hls_config or {}, ctx.clock.seconds)
     write_json(ctx.workdir / "manifest.json", manifest)
+
+
+def update_cosim(project: Path, cosim: dict) -> dict:
+    """Replace report.json's cosim and latency blocks and the verdict's co-simulation failures; re-render report.md."""
+    path = project / "report.json"
+    report = json.loads(path.read_text())
+    report["cosim"] = cosim
+    old = report["latency"]
+    report["latency"] = latency_block(cosim, old["budget_ns"], old["budget_source"], "not run")
+    failures = [f for f in report["verdict"]["failures"] if not f.startswith(COSIM_FAILURE_PREFIX)]
+    failures += cosim.get("failures", [])
+    report["verdict"] = {"passed": not failures, "failures": failures}
+    write_json(path, report)
+    (project / "report.md").write_text(render_markdown(report))
+    return report

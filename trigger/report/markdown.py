@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import jinja2
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "firmware_templates"
-
-
-def environment() -> jinja2.Environment:
-    """Jinja2 environment over firmware_templates/."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+from trigger.templates import environment
 
 
 def _fmt(value, digits: int = 4) -> str:

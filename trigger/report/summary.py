@@ -5,7 +5,25 @@ from __future__ import annotations
 from trigger import __version__
 from trigger.hls import layer_table
 
-NOT_YET = "the open RTL / co-simulation path is not part of this version"
+RESOURCES_LATER = "no synthesis or Vitis report in this version; da4ml's own estimate is in rtl.estimate"
+
+
+def latency_block(cosim: dict, budget: float, budget_source: str, skipped: str) -> dict:
+    """Latency measured by co-simulation, against the budget."""
+    if cosim.get("latency_cycles") is None:
+        reason = cosim.get("skipped", skipped)
+        return {"skipped": f"no co-simulation ({reason})", "budget_ns": budget, "budget_source": budget_source}
+    ns = cosim["latency_ns"]
+    return {
+        "cycles": cosim["latency_cycles"],
+        "ns": ns,
+        "clock_ns": cosim["clock_ns"],
+        "ii_cycles": cosim["ii_cycles"],
+        "budget_ns": budget,
+        "budget_source": budget_source,
+        "within_budget": ns <= budget,
+        "source": "cosim",
+    }
 
 
 def build_report(ctx) -> dict:
@@ -17,7 +35,8 @@ def build_report(ctx) -> dict:
         model["outputs"] = [list(v.shape) for v in ctx.hls_model.get_output_variables()]
         model["layers"] = layer_table(ctx.hls_model)
     budget = opts.latency_budget_ns if opts.latency_budget_ns is not None else opts.part.budget_ns
-    skipped_reason = ctx.blocks.get("stopped") or NOT_YET
+    stopped = f"--stop-after {opts.stop_after}" if opts.stop_after else "not run"
+    budget_source = opts.part.budget_source if opts.latency_budget_ns is None else "--latency-budget-ns"
     return {
         "trigger_version": __version__,
         "model": model,
@@ -35,18 +54,12 @@ def build_report(ctx) -> dict:
             "project_dir": "hls",
         }
         if ctx.hls_model is not None
-        else {"skipped": skipped_reason},
-        "emulation": ctx.blocks.get("emulation", {"skipped": skipped_reason}),
-        "cosim": ctx.blocks.get("cosim", {"skipped": skipped_reason}),
-        "latency": ctx.blocks.get(
-            "latency",
-            {
-                "skipped": skipped_reason,
-                "budget_ns": budget,
-                "budget_source": opts.part.budget_source if opts.latency_budget_ns is None else "--latency-budget-ns",
-            },
-        ),
-        "resources": ctx.blocks.get("resources", {"skipped": skipped_reason, "part_totals": opts.part.totals()}),
+        else {"skipped": stopped},
+        "emulation": ctx.blocks.get("emulation", {"skipped": stopped}),
+        "rtl": ctx.blocks.get("rtl", {"skipped": stopped}),
+        "cosim": ctx.blocks.get("cosim", {"skipped": stopped}),
+        "latency": latency_block(ctx.blocks.get("cosim", {}), budget, budget_source, stopped),
+        "resources": ctx.blocks.get("resources", {"skipped": RESOURCES_LATER, "part_totals": opts.part.totals()}),
         "timings_s": dict(ctx.clock.seconds),
         "verdict": {"passed": not ctx.failures, "failures": list(ctx.failures)},
     }

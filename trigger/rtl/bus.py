@@ -35,7 +35,7 @@ def pack(values: np.ndarray, lanes: list[dict]) -> list[int]:
         for ln, v in zip(lanes, row, strict=True):
             if ln["width"] == 0:
                 continue
-            raw = int(round(v * 2 ** ln["frac"]))
+            raw = round(v * 2 ** ln["frac"])
             word |= (raw & ((1 << ln["width"]) - 1)) << ln["lsb"]
         out.append(word)
     return out
@@ -49,7 +49,7 @@ def unpack(words, lanes: list[dict]) -> np.ndarray:
         for ln in lanes:
             w = ln["width"]
             if w == 0:
-                row.append(0.0)
+                row.append(float(ln["lo"]))  # a constant lane
                 continue
             raw = (int(word) >> ln["lsb"]) & ((1 << w) - 1)
             if ln["signed"] and raw >> (w - 1):
@@ -57,3 +57,54 @@ def unpack(words, lanes: list[dict]) -> np.ndarray:
             row.append(raw * 2.0 ** -ln["frac"])
         rows.append(row)
     return np.array(rows)
+
+
+def _lane_raw(raw: np.ndarray, frac_from: int, ln: dict) -> np.ndarray:
+    """Raw integers at `frac_from` fractional bits re-expressed at the lane's; ValueError if not exact."""
+    raw = np.asarray(raw, dtype=np.int64)
+    shift = frac_from - ln["frac"]
+    lane = raw >> shift if shift >= 0 else raw << -shift
+    back = lane << shift if shift >= 0 else lane >> -shift
+    lo, hi = round(ln["lo"] * 2 ** ln["frac"]), round(ln["hi"] * 2 ** ln["frac"])
+    bad = (back != raw) | (lane < lo) | (lane > hi)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"value {raw[row] * 2.0**-frac_from} (vector {row}) is not representable on lane {ln['lane']} "
+            f"(range [{ln['lo']}, {ln['hi']}], {ln['frac']} fractional bits)"
+        )
+    return lane
+
+
+def pack_raw(raw: np.ndarray, frac_from: int, lanes: list[dict]) -> list[int]:
+    """Pack rows of raw integers (at `frac_from` fractional bits) into bus words."""
+    raw = np.asarray(raw, dtype=np.int64).reshape(len(raw), -1)
+    if raw.shape[1] != len(lanes):
+        raise ValueError(f"{raw.shape[1]} values per row for a bus of {len(lanes)} lanes")
+    words = [0] * len(raw)
+    for j, ln in enumerate(lanes):
+        lane = _lane_raw(raw[:, j], frac_from, ln)
+        if ln["width"] == 0:
+            continue
+        mask = (1 << ln["width"]) - 1
+        for r, v in enumerate(lane.tolist()):
+            words[r] |= (v & mask) << ln["lsb"]
+    return words
+
+
+def unpack_raw(words, lanes: list[dict], frac_to: int) -> np.ndarray:
+    """Bus words back to raw integers at `frac_to` fractional bits (one column per lane)."""
+    out = np.zeros((len(words), len(lanes)), dtype=np.int64)
+    for j, ln in enumerate(lanes):
+        w, shift = ln["width"], frac_to - ln["frac"]
+        if shift < 0:
+            raise ValueError(f"lane {ln['lane']} has {ln['frac']} fractional bits, more than {frac_to}")
+        if w == 0:
+            out[:, j] = round(ln["lo"] * 2**frac_to)
+            continue
+        for r, word in enumerate(words):
+            v = (int(word) >> ln["lsb"]) & ((1 << w) - 1)
+            if ln["signed"] and v >> (w - 1):
+                v -= 1 << w
+            out[r, j] = v << shift
+    return out

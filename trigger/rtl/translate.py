@@ -8,7 +8,10 @@ its Input layer to `upto_layer` and emits the same arithmetic as hls4ml's C++ (i
               to hold every product, the bias and every partial sum exactly (in any order), so its
               accumulator quantization never acts.  Weights/biases take the path hls4ml's C
               simulation uses (text with `precision_fmt` -> double -> weight_t(double)).
+* BatchNormalization (not folded into a Dense): y = Q_res(x * scale + bias)   (nnet::normalize).
 * Activation: relu -> Q_res(max(x, 0)), linear -> Q_res(x)   (nnet::relu / nnet::linear).
+
+A layer outside this list raises `Unsupported` ("<layer> <type> not supported (<why>)").
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ from da4ml.cmvm.types import CombLogic, _minimal_kif
 from da4ml.trace import FixedVariableArray, FixedVariableArrayInput, HWConfig, comb_trace
 
 from trigger.rtl.apfixed import _int_bounds, hls_quantize_np, precision_spec, quantize_array
+
+
+class Unsupported(NotImplementedError):
+    """A layer the RTL translation cannot take; str() is "<layer> <type> not supported (<why>)"."""
+
+    def __init__(self, layer: str, cls: str, why: str):
+        self.layer, self.cls, self.why = layer, cls, why
+        super().__init__(f"{layer} {cls} not supported ({why})")
 
 
 def _fmt_roundtrip(values: np.ndarray, weight_var) -> np.ndarray:
@@ -69,20 +80,21 @@ def check_accumulator(layer, x: FixedVariableArray, W: np.ndarray, b: np.ndarray
     if lo.min() < lo_t or hi.max() > hi_t:
         problems.append(f"partial sums span [{lo.min()}, {hi.max()}], accum_t holds [{lo_t}, {hi_t}]")
     if problems:
-        raise AssertionError(
-            f"Dense layer {layer.name!r}: accumulator {layer.get_attr('accum_t').precision} is not exact: "
+        raise Unsupported(
+            layer.name,
+            "Dense",
+            f"accumulator {layer.get_attr('accum_t').precision} is not exact: "
             + "; ".join(problems)
-            + " (hls4ml would quantize inside the accumulation; this translation does not model that)"
+            + "; hls4ml would quantize inside the accumulation, which this translation does not model",
         )
     return dict(accum=str(layer.get_attr("accum_t").precision), need_f=need_f, span=(float(lo.min()), float(hi.max())))
 
 
 def _dense(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray:
-    cfg = layer.get_attr("config_cpp") or ""
-    if "product::mult<" not in cfg and "product" in cfg:
-        raise NotImplementedError(f"Dense layer {layer.name!r}: only nnet::product::mult products are supported")
+    """nnet::dense_latency: y = Q_res(b + sum_j x_j W_jk), the accumulator checked to be exact."""
+    _check_product(layer, "Dense")
     if x.ndim != 1:
-        raise NotImplementedError(f"Dense layer {layer.name!r}: only 1-D inputs supported, got shape {x.shape}")
+        raise Unsupported(layer.name, "Dense", f"only 1-D inputs, got shape {x.shape}")
     W = hls_weight_values(layer.weights["weight"])
     n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
     W = W.reshape(n_in, n_out)
@@ -91,22 +103,39 @@ def _dense(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray:
     else:
         b = np.zeros(n_out)
     if not np.array_equal(W.astype(np.float32), W):
-        raise NotImplementedError(
-            f"Dense layer {layer.name!r}: weights not exactly representable in float32 (da4ml CMVM)"
-        )
+        raise Unsupported(layer.name, "Dense", "weights not exactly representable in float32 (da4ml CMVM)")
     checks[layer.name] = check_accumulator(layer, x, W, b)
     y = x @ W  # da4ml CMVM (exact, full-width adders)
     y = y + b
     return quantize_array(y, layer.get_output_variable().type.precision)
 
 
-def _activation(layer, x: FixedVariableArray) -> FixedVariableArray:
+def _check_product(layer, cls: str) -> None:
+    cfg = layer.get_attr("config_cpp") or ""
+    if "product::mult<" not in cfg and "product" in cfg:
+        raise Unsupported(layer.name, cls, "only nnet::product::mult products are supported")
+
+
+def _batchnorm(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray:
+    """nnet::normalize: y = Q_res(x * scale + bias), product and sum at full precision."""
+    _check_product(layer, "BatchNormalization")
+    if int(layer.get_attr("n_filt", -1)) != -1 or x.ndim != 1:
+        raise Unsupported(layer.name, layer.class_name, f"only 1-D inputs, got shape {x.shape}")
+    scale = hls_weight_values(layer.weights["scale"]).reshape(x.shape)
+    bias = hls_weight_values(layer.weights["bias"]).reshape(x.shape)
+    return quantize_array(x * scale + bias, layer.get_output_variable().type.precision)
+
+
+def _activation(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray:
     act = str(layer.get_attr("activation", "")).lower()
     if act == "relu":
         x = FixedVariableArray(np.array([v.relu() for v in x._vars.ravel()]).reshape(x.shape), x.solver_options)
     elif act != "linear":
-        raise NotImplementedError(f"layer {layer.name!r} (class Activation) with activation {act!r} is not supported")
+        raise Unsupported(layer.name, layer.class_name, f"activation {act!r}; relu and linear are")
     return quantize_array(x, layer.get_output_variable().type.precision)
+
+
+HANDLERS = {"Dense": _dense, "BatchNormalization": _batchnorm, "Activation": _activation}
 
 
 def trace_hls_model(
@@ -142,15 +171,16 @@ def trace_hls_model(
         else:
             srcs = [tensors[n] for n in layer.inputs]
             if len(srcs) != 1:
-                raise NotImplementedError(f"layer {layer.name!r} (class {cls}) has {len(srcs)} inputs")
-            if cls == "Dense":
-                y = _dense(layer, srcs[0], checks)
-            elif cls == "Activation":
-                y = _activation(layer, srcs[0])
-            else:
-                raise NotImplementedError(
-                    f"layer {layer.name!r} of class {cls} is not supported (Input, Dense, Activation relu/linear)"
-                )
+                raise Unsupported(layer.name, cls, f"{len(srcs)} inputs")
+            handler = HANDLERS.get(cls)
+            if handler is None:
+                raise Unsupported(layer.name, cls, f"supported: {', '.join(['Input', *HANDLERS])}")
+            try:
+                y = handler(layer, srcs[0], checks)
+            except Unsupported:
+                raise
+            except NotImplementedError as exc:  # a precision type/mode apfixed cannot express
+                raise Unsupported(layer.name, cls, str(exc)) from exc
         for out_name in layer.outputs:
             tensors[out_name] = y
         record.append(dict(name=layer.name, cls=cls, result=str(prec), activation=layer.get_attr("activation")))

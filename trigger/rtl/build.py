@@ -1,0 +1,91 @@
+"""The RTL stage: trace the hls4ml model, check da4ml's emulation against the C simulation, write Verilog."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from trigger.emulation import ComparePoint
+from trigger.rtl.generate import write_rtl
+from trigger.rtl.translate import Unsupported, trace_hls_model
+from trigger.targets import Part
+
+
+def first_difference(expected: np.ndarray, got: np.ndarray) -> dict | None:
+    """First differing (vector, lane) of two raw-integer arrays, or None."""
+    diff = expected != got
+    if not diff.any():
+        return None
+    v, lane = (int(i) for i in np.argwhere(diff)[0])
+    return {"vector": v, "lane": lane, "expected_raw": int(expected[v, lane]), "got_raw": int(got[v, lane])}
+
+
+def build_rtl(
+    hls_model,
+    point: ComparePoint,
+    x: np.ndarray,
+    expected_raw: np.ndarray,
+    rtl_dir: Path,
+    name: str,
+    clock_ns: float,
+    part: Part,
+    levels: int | None = None,
+) -> tuple[dict, list[str]]:
+    """Return the report's `rtl` block and any check failures.
+
+    The traced design covers the input up to the compare point (the logits when a lookup-table
+    softmax ends the network).  A layer the translation cannot take gives `{skipped: ...}`.
+    """
+    t0 = time.perf_counter()
+    try:
+        comb, info = trace_hls_model(hls_model, point.layer)
+    except Unsupported as exc:
+        return {"skipped": str(exc)}, []
+    n = len(x)
+    got = point.ftype.to_raw(np.asarray(comb.predict(x.reshape(n, -1)), dtype=np.float64))[0]
+    expected = expected_raw.reshape(n, -1)
+    first = first_difference(expected, got)
+    t1 = time.perf_counter()
+    design = write_rtl(comb, rtl_dir, name, clock_ns, part, point.ftype.frac, point.layer, levels)
+    t2 = time.perf_counter()
+    failures = []
+    if first is not None:
+        failures.append(
+            f"RTL model (da4ml emulation) differs from the C simulation at layer {point.layer}: "
+            f"{int((expected != got).any(axis=1).sum())} of {n} vectors; first at vector {first['vector']} "
+            f"lane {first['lane']} (expected raw {first['expected_raw']}, got {first['got_raw']})."
+        )
+    block = {
+        "generator": "da4ml",
+        "language": "verilog",
+        "dir": "rtl",
+        "top": design.top,
+        "module": design.module,
+        "covers": f"inputs -> {point.layer}",
+        "not_in_rtl": point.approximate_layers,  # a successful trace means they all lie downstream
+        "stages": design.stages,
+        "latency_cycles": design.depth,
+        "latency_source": "pipeline structure (measured by co-simulation when it runs)",
+        "ii_cycles": 1,
+        "pipelining": {
+            "levels_per_stage": design.levels_per_stage,
+            "adder_level_ns": design.adder_level_ns,
+            "basis": "estimate: adder levels per clock period" if design.adder_level_ns else "given",
+        },
+        "in_width": design.in_width,
+        "out_width": design.out_width,
+        "estimate": design.estimate,
+        "layers": [{"name": r["name"], "type": r["cls"], "result": r["result"]} for r in info["layers"]],
+        "check": {
+            "against": "hls4ml C simulation",
+            "layer": point.layer,
+            "n_vectors": n,
+            "bit_exact": first is None,
+            "first_mismatch": first,
+        },
+        "seconds": {"trace_and_check": round(t1 - t0, 2), "write": round(t2 - t1, 2)},
+        "passed": first is None,
+    }
+    return block, failures

@@ -1,0 +1,131 @@
+"""Pipelined Verilog of a traced design (da4ml) with trigger's valid/reset top level around it.
+
+Pipeline depth: da4ml counts latency in adder levels (one carry-chain adder = 1 with the
+configuration used here).  The number of levels per stage is chosen from the clock period with a
+per-family delay per adder level (`ADDER_LEVEL_NS`, an estimate including routing; timing is only
+closed by Vivado).  `levels_per_stage` can be given explicitly instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from da4ml.cmvm.types import CombLogic
+from da4ml.codegen import RTLModel
+
+from trigger import __version__
+from trigger.rtl.bus import bus_layout
+from trigger.targets import Part
+from trigger.templates import render
+
+ADDER_LEVEL_NS = {"xcup": 0.7, "xcu": 0.8, "xc7": 1.0}
+CLOCK_MARGIN = 0.1  # fraction of the period left for clock uncertainty
+DESIGN_FILE = "design.json"
+
+
+@dataclass
+class RtlDesign:
+    """What a simulator, a synthesis script or a person needs to know about the written RTL."""
+
+    module: str
+    top: str
+    depth: int
+    stages: int
+    levels_per_stage: int
+    adder_level_ns: float | None
+    clock_ns: float
+    part: str
+    in_width: int
+    out_width: int
+    in_lanes: list[dict]
+    out_lanes: list[dict]
+    out_frac: int
+    compared_layer: str
+    sources: list[str]
+    estimate: dict = field(default_factory=dict)
+
+    def save(self, rtl_dir: Path) -> None:
+        (rtl_dir / DESIGN_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, rtl_dir: Path) -> RtlDesign:
+        return cls(**json.loads((rtl_dir / DESIGN_FILE).read_text()))
+
+
+def levels_per_stage(clock_ns: float, part: Part) -> tuple[int, float]:
+    """Adder levels that fit in one clock period on `part` (at least 1), and the delay assumed per level."""
+    level_ns = ADDER_LEVEL_NS[part.yosys_family]
+    return max(1, math.floor(clock_ns * (1 - CLOCK_MARGIN) / level_ns)), level_ns
+
+
+def register_levels(top_verilog: str) -> int:
+    """Register levels of da4ml's pipeline top: the non-blocking assignments in its clocked block."""
+    return len(re.findall(r"^\s*\w+\s*<=", top_verilog, flags=re.MULTILINE))
+
+
+def write_rtl(
+    comb: CombLogic,
+    rtl_dir: Path,
+    name: str,
+    clock_ns: float,
+    part: Part,
+    out_frac: int,
+    compared_layer: str,
+    levels: int | None = None,
+) -> RtlDesign:
+    """Write da4ml's pipelined Verilog to rtl_dir/src and trigger's top level `<name>_top` beside it."""
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        raise ValueError(f"{name!r} is not a Verilog identifier")
+    module = name
+    level_ns: float | None = None
+    if levels is None:
+        levels, level_ns = levels_per_stage(clock_ns, part)
+    model = RTLModel(
+        comb, module, rtl_dir, flavor="verilog", latency_cutoff=levels, clock_period=clock_ns, part_name=part.part
+    )
+    model.write()
+    pipe = model._pipe  # da4ml 0.5.2 keeps the pipeline it wrote here
+    stages = len(pipe.solutions)
+    src = rtl_dir / "src"
+    depth = register_levels((src / f"{module}.v").read_text())
+    if depth != stages + 1:
+        raise RuntimeError(f"{src / module}.v: expected {stages + 1} register levels, found {depth}")
+    in_lanes, out_lanes = bus_layout(list(pipe.inp_qint)), bus_layout(list(pipe.out_qint))
+    in_width, out_width = sum(ln["width"] for ln in in_lanes), sum(ln["width"] for ln in out_lanes)
+    if in_width == 0 or out_width == 0:
+        raise RuntimeError(f"{name}: the traced design has an empty {'input' if in_width == 0 else 'output'} bus")
+    top = f"{module}_top"
+    design = RtlDesign(
+        module=module,
+        top=top,
+        depth=depth,
+        stages=stages,
+        levels_per_stage=int(levels),
+        adder_level_ns=level_ns,
+        clock_ns=clock_ns,
+        part=part.part,
+        in_width=in_width,
+        out_width=out_width,
+        in_lanes=in_lanes,
+        out_lanes=out_lanes,
+        out_frac=out_frac,
+        compared_layer=compared_layer,
+        sources=[],
+        estimate={"LUT": float(pipe.cost), "FF": int(pipe.reg_bits), "source": "estimate (da4ml cost model)"},
+    )
+    (src / f"{top}.v").write_text(render("rtl_top.v.j2", d=design, version=__version__))
+    design.sources = _sources(rtl_dir, module, top)
+    design.save(rtl_dir)
+    return design
+
+
+def _sources(rtl_dir: Path, module: str, top: str) -> list[str]:
+    """Verilog files of the design in compile order, relative to rtl_dir (da4ml's own wrapper left out)."""
+    src = rtl_dir / "src"
+    static = sorted(p.relative_to(rtl_dir).as_posix() for p in (src / "static").glob("*.v"))
+    stages = sorted((p for p in src.glob(f"{module}_stage*.v")), key=lambda p: int(p.stem.rsplit("stage", 1)[1]))
+    return [*static, *(p.relative_to(rtl_dir).as_posix() for p in stages), f"src/{module}.v", f"src/{top}.v"]
