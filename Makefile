@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO  := build/jet_tagger_synthetic
 
-.PHONY: setup demo test test-quick lint clean
+.PHONY: setup demo test test-quick lint bench clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,9 @@ test: $(STAMP)
 
 test-quick: $(STAMP)
 	$(PY) -m pytest -ra -m "not slow"
+
+bench: $(STAMP)
+	$(PY) benchmarks/cosim_jet.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check trigger tests examples benchmarks

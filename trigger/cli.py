@@ -185,11 +185,12 @@ def cosim_main(argv: list[str] | None = None) -> int:
         print(f"[cosim] {args.simulator}: building and simulating {project / 'rtl'} ...", flush=True)
         block = run_cosim(project, args.simulator, args.idle_fraction, args.seed, args.keep_build)
         update_cosim(project, block)
-        print(
-            f"[cosim] {block['transactions']} transactions, {block['mismatches']} mismatching vectors, "
-            f"latency {block['latency_cycles']} cycles, II {block['ii_cycles']} "
-            f"(build {block['build_seconds']} s, simulation {block['sim_seconds']} s)"
-        )
+        if "error" not in block:
+            print(
+                f"[cosim] {block['transactions']} transactions, {block['mismatches']} mismatching vectors, "
+                f"latency {block['latency_cycles']} cycles, II {block['ii_cycles']} "
+                f"(build {block['build_seconds']} s, simulation {block['sim_seconds']} s)"
+            )
         print(f"report:  {project / 'report.md'}")
         if block["failures"]:
             raise CheckFailed("; ".join(block["failures"]))

@@ -1,4 +1,9 @@
-"""Fixed-point helpers: hls4ml precision types to (width, integer, signed) and raw integers."""
+"""Fixed-point helpers: hls4ml precision types, raw integers, and ap_fixed conversion in numpy.
+
+`hls_quantize_np` is the numpy reference of an ap_fixed assignment for every rounding (TRN, RND,
+RND_CONV, ...) and overflow (WRAP, SAT, SAT_SYM, SAT_ZERO) mode; the RTL path (`trigger.rtl.apfixed`)
+builds the same conversions in da4ml and checks against it.
+"""
 
 from __future__ import annotations
 
@@ -54,10 +59,14 @@ class FixedType:
         """Real values of raw integers."""
         return np.asarray(raw, dtype=np.float64) * self.lsb
 
+    def spec(self, rnd: str = "TRN", sat: str = "SAT") -> dict:
+        """This type as a conversion spec for `hls_quantize_np` (default: truncate, saturate)."""
+        k = int(self.signed)
+        return dict(k=k, i=self.integer - k, f=self.frac, width=self.width, rnd=rnd, sat=sat, signed=self.signed)
+
     def quantize(self, x: np.ndarray) -> np.ndarray:
         """Place values on the grid (truncate towards minus infinity) and saturate to the range."""
-        q = np.floor(np.asarray(x, dtype=np.float64) * 2.0**self.frac) * self.lsb
-        return np.clip(q, self.min_value, self.max_value)
+        return hls_quantize_np(x, self.spec())
 
 
 def from_hls_precision(precision) -> FixedType:
@@ -75,3 +84,69 @@ def parse_precision(text: str) -> str:
             f"--precision '{text}' is not a fixed-point type; use e.g. ap_fixed<16,6> or ap_fixed<18,8,AP_RND,AP_SAT>."
         )
     return text.replace(" ", "")
+
+
+ROUNDING_MODES = ("TRN", "RND", "RND_CONV", "RND_ZERO", "RND_INF", "RND_MIN_INF", "TRN_ZERO")
+SATURATION_MODES = ("WRAP", "SAT", "SAT_SYM", "SAT_ZERO")
+
+
+def precision_spec(precision) -> dict:
+    """(k, i, f, width, rounding, saturation) of an hls4ml Fixed/IntegerPrecisionType.
+
+    k = sign bit (0/1), i = integer bits excluding the sign, f = fractional bits: da4ml's kif
+    convention.  ap_fixed<W,I> -> (1, I-1, W-I);  ap_ufixed<W,I> -> (0, I, W-I).
+    """
+    for attr in ("width", "signed", "integer", "rounding_mode", "saturation_mode"):
+        if not hasattr(precision, attr):
+            raise NotImplementedError(
+                f"precision type {precision!r} ({type(precision).__name__}) is not fixed-point/integer"
+            )
+    width, integer, signed = int(precision.width), int(precision.integer), bool(precision.signed)
+    rnd, sat = str(precision.rounding_mode), str(precision.saturation_mode)
+    sat_bits = int(getattr(precision, "saturation_bits", 0) or 0)
+    if rnd not in ROUNDING_MODES:
+        raise NotImplementedError(f"rounding mode {rnd} of {precision}")
+    if sat not in SATURATION_MODES:
+        raise NotImplementedError(f"saturation mode {sat} of {precision}")
+    if sat_bits and sat == "WRAP":
+        raise NotImplementedError(f"WRAP with saturation_bits={sat_bits} ({precision}) is not supported")
+    k = int(signed)
+    return dict(k=k, i=integer - k, f=width - integer, width=width, rnd=rnd, sat=sat, signed=signed)
+
+
+def int_bounds(spec) -> tuple[int, int]:
+    """Raw-integer range of a type, before any SAT_SYM adjustment."""
+    w = spec["width"]
+    return (-(2 ** (w - 1)), 2 ** (w - 1) - 1) if spec["signed"] else (0, 2**w - 1)
+
+
+def hls_quantize_np(x, precision) -> np.ndarray:
+    """Numpy reference of `T(double)` / `T t = wider_value;` for ap_fixed type T (float64 exact).
+
+    Valid while x * 2**f fits in float64's 53-bit mantissa (true for every use here).
+    """
+    spec = precision_spec(precision) if not isinstance(precision, dict) else precision
+    f, rnd, sat = spec["f"], spec["rnd"], spec["sat"]
+    y = np.asarray(x, dtype=np.float64) * 2.0**f
+    fl = np.floor(y)
+    tie = (y - fl) == 0.5
+    up = np.floor(y + 0.5)
+    q = {
+        "TRN": fl,
+        "RND": up,
+        "RND_MIN_INF": np.where(tie, fl, up),
+        "RND_CONV": np.where(tie, fl + np.mod(fl, 2), up),
+        "RND_ZERO": np.where(tie, np.where(y > 0, fl, fl + 1), up),
+        "RND_INF": np.where(tie, np.where(y > 0, fl + 1, fl), up),
+        "TRN_ZERO": np.trunc(y),
+    }[rnd]
+    lo, hi = int_bounds(spec)
+    if sat == "WRAP":
+        q = np.mod(q - lo, 2.0 ** spec["width"]) + lo
+    elif sat == "SAT":
+        q = np.clip(q, lo, hi)
+    elif sat == "SAT_SYM":
+        q = np.clip(q, -hi if spec["signed"] else lo, hi)
+    elif sat == "SAT_ZERO":
+        q = np.where((q < lo) | (q > hi), 0.0, q)
+    return q * 2.0**-f

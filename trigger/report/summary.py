@@ -11,7 +11,7 @@ RESOURCES_LATER = "no synthesis or Vitis report in this version; da4ml's own est
 def latency_block(cosim: dict, budget: float, budget_source: str, skipped: str) -> dict:
     """Latency measured by co-simulation, against the budget."""
     if cosim.get("latency_cycles") is None:
-        reason = cosim.get("skipped", skipped)
+        reason = cosim.get("skipped") or cosim.get("error") or skipped
         return {"skipped": f"no co-simulation ({reason})", "budget_ns": budget, "budget_source": budget_source}
     ns = cosim["latency_ns"]
     return {

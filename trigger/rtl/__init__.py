@@ -1,6 +1,8 @@
-"""Open RTL path: hls4ml's arithmetic rebuilt in da4ml, written as pipelined Verilog.
+"""Open RTL path: hls4ml's arithmetic rebuilt in da4ml and written as pipelined Verilog.
 
-Status: the translation (`translate.trace_hls_model`) and its exactness check against the C
-simulation are in place and tested; the compile stage, the valid/reset wrapper and cocotb
-co-simulation are not yet wired into `trigger-compile` (see the issue tracker).
+apfixed    ap_fixed rounding/overflow semantics (numpy and da4ml)
+translate  hls4ml ModelGraph -> da4ml CombLogic (`trace_hls_model`)
+generate   CombLogic -> Verilog pipeline + trigger's valid/reset top level, design.json
+bus        packing of raw integers onto the RTL's lane layout
+build      the compile stage: trace, check against the C simulation, write
 """

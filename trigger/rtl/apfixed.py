@@ -1,4 +1,4 @@
-"""ap_fixed conversion semantics, in numpy and on da4ml traced variables.
+"""ap_fixed conversion semantics on da4ml traced variables (numpy reference: `trigger.fixed.hls_quantize_np`).
 
 Q_T(.) is the ap_fixed assignment conversion to type T: first the quantization (rounding) mode
 (TRN, RND, RND_CONV, RND_ZERO, RND_INF, RND_MIN_INF, TRN_ZERO), then the overflow mode
@@ -23,70 +23,7 @@ from decimal import Decimal
 import numpy as np
 from da4ml.trace import FixedVariable, FixedVariableArray
 
-ROUNDING_MODES = ("TRN", "RND", "RND_CONV", "RND_ZERO", "RND_INF", "RND_MIN_INF", "TRN_ZERO")
-SATURATION_MODES = ("WRAP", "SAT", "SAT_SYM", "SAT_ZERO")
-
-
-def precision_spec(precision) -> dict:
-    """(k, i, f, width, rounding, saturation) of an hls4ml Fixed/IntegerPrecisionType.
-
-    k = sign bit (0/1), i = integer bits excluding the sign, f = fractional bits: da4ml's kif
-    convention.  ap_fixed<W,I> -> (1, I-1, W-I);  ap_ufixed<W,I> -> (0, I, W-I).
-    """
-    for attr in ("width", "signed", "integer", "rounding_mode", "saturation_mode"):
-        if not hasattr(precision, attr):
-            raise NotImplementedError(
-                f"precision type {precision!r} ({type(precision).__name__}) is not fixed-point/integer"
-            )
-    width, integer, signed = int(precision.width), int(precision.integer), bool(precision.signed)
-    rnd, sat = str(precision.rounding_mode), str(precision.saturation_mode)
-    sat_bits = int(getattr(precision, "saturation_bits", 0) or 0)
-    if rnd not in ROUNDING_MODES:
-        raise NotImplementedError(f"rounding mode {rnd} of {precision}")
-    if sat not in SATURATION_MODES:
-        raise NotImplementedError(f"saturation mode {sat} of {precision}")
-    if sat_bits and sat == "WRAP":
-        raise NotImplementedError(f"WRAP with saturation_bits={sat_bits} ({precision}) is not supported")
-    k = int(signed)
-    return dict(k=k, i=integer - k, f=width - integer, width=width, rnd=rnd, sat=sat, signed=signed)
-
-
-def _int_bounds(spec) -> tuple[int, int]:
-    """Raw-integer range of a type, before any SAT_SYM adjustment."""
-    w = spec["width"]
-    return (-(2 ** (w - 1)), 2 ** (w - 1) - 1) if spec["signed"] else (0, 2**w - 1)
-
-
-def hls_quantize_np(x, precision) -> np.ndarray:
-    """Numpy reference of `T(double)` / `T t = wider_value;` for ap_fixed type T (float64 exact).
-
-    Valid while x * 2**f fits in float64's 53-bit mantissa (true for every use here).
-    """
-    spec = precision_spec(precision) if not isinstance(precision, dict) else precision
-    f, rnd, sat = spec["f"], spec["rnd"], spec["sat"]
-    y = np.asarray(x, dtype=np.float64) * 2.0**f
-    fl = np.floor(y)
-    tie = (y - fl) == 0.5
-    up = np.floor(y + 0.5)
-    q = {
-        "TRN": fl,
-        "RND": up,
-        "RND_MIN_INF": np.where(tie, fl, up),
-        "RND_CONV": np.where(tie, fl + np.mod(fl, 2), up),
-        "RND_ZERO": np.where(tie, np.where(y > 0, fl, fl + 1), up),
-        "RND_INF": np.where(tie, np.where(y > 0, fl + 1, fl), up),
-        "TRN_ZERO": np.trunc(y),
-    }[rnd]
-    lo, hi = _int_bounds(spec)
-    if sat == "WRAP":
-        q = np.mod(q - lo, 2.0 ** spec["width"]) + lo
-    elif sat == "SAT":
-        q = np.clip(q, lo, hi)
-    elif sat == "SAT_SYM":
-        q = np.clip(q, -hi if spec["signed"] else lo, hi)
-    elif sat == "SAT_ZERO":
-        q = np.where((q < lo) | (q > hi), 0.0, q)
-    return q * 2.0**-f
+from trigger.fixed import hls_quantize_np, precision_spec
 
 
 def _sign_bit(v: FixedVariable):

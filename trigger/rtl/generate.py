@@ -25,6 +25,26 @@ from trigger.templates import render
 ADDER_LEVEL_NS = {"xcup": 0.7, "xcu": 0.8, "xc7": 1.0}
 CLOCK_MARGIN = 0.1  # fraction of the period left for clock uncertainty
 DESIGN_FILE = "design.json"
+# IEEE 1364-2005 keywords and the SystemVerilog ones a simulator may also reserve.
+VERILOG_KEYWORDS = frozenset(
+    """always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default
+    defparam design disable edge else end endcase endconfig endfunction endgenerate endmodule endprimitive
+    endspecify endtable endtask event for force forever fork function generate genvar highz0 highz1 if ifnone
+    incdir include initial inout input instance integer join large liblist library localparam macromodule
+    medium module nand negedge nmos nor noshowcancelled not notif0 notif1 or output parameter pmos posedge
+    primitive pull0 pull1 pulldown pullup pulsestyle_onevent pulsestyle_ondetect rcmos real realtime reg
+    release repeat rnmos rpmos rtran rtranif0 rtranif1 scalared showcancelled signed small specify specparam
+    strong0 strong1 supply0 supply1 table task time tran tranif0 tranif1 tri tri0 tri1 triand trior trireg
+    unsigned use uwire vectored wait wand weak0 weak1 while wire wor xnor xor
+    alias always_comb always_ff always_latch assert assume before bind bins binsof bit break byte chandle
+    class clocking const constraint context continue cover covergroup coverpoint cross dist do endclass
+    endclocking endgroup endinterface endpackage endprogram endproperty endsequence enum expect export
+    extends extern final first_match foreach forkjoin iff ignore_bins illegal_bins import inside int
+    interface intersect join_any join_none local logic longint matches modport new null package packed
+    priority program property protected pure rand randc randcase randsequence ref return sequence shortint
+    shortreal solve static string struct super tagged this throughout timeprecision timeunit type typedef
+    union unique var virtual void wait_order wildcard with within""".split()
+)
 
 
 @dataclass
@@ -62,6 +82,13 @@ def levels_per_stage(clock_ns: float, part: Part) -> tuple[int, float]:
     return max(1, math.floor(clock_ns * (1 - CLOCK_MARGIN) / level_ns)), level_ns
 
 
+def verilog_module_name(name: str) -> str:
+    """`name` as a Verilog module name: a legal identifier that is not a keyword (`small` -> `small_nn`)."""
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        raise ValueError(f"{name!r} is not a Verilog identifier")
+    return f"{name}_nn" if name.lower() in VERILOG_KEYWORDS else name
+
+
 def register_levels(top_verilog: str) -> int:
     """Register levels of da4ml's pipeline top: the non-blocking assignments in its clocked block."""
     return len(re.findall(r"^\s*\w+\s*<=", top_verilog, flags=re.MULTILINE))
@@ -78,9 +105,7 @@ def write_rtl(
     levels: int | None = None,
 ) -> RtlDesign:
     """Write da4ml's pipelined Verilog to rtl_dir/src and trigger's top level `<name>_top` beside it."""
-    if not re.fullmatch(r"[A-Za-z_]\w*", name):
-        raise ValueError(f"{name!r} is not a Verilog identifier")
-    module = name
+    module = verilog_module_name(name)
     level_ns: float | None = None
     if levels is None:
         levels, level_ns = levels_per_stage(clock_ns, part)

@@ -4,11 +4,13 @@
 its Input layer to `upto_layer` and emits the same arithmetic as hls4ml's C++ (io_parallel):
 
 * Input:      the input bus lanes carry raw `input_t` words.
-* Dense:      y = Q_res(b + sum_j x_j * W_jk).  The sum is exact in da4ml; hls4ml's accum_t is checked
-              to hold every product, the bias and every partial sum exactly (in any order), so its
-              accumulator quantization never acts.  Weights/biases take the path hls4ml's C
-              simulation uses (text with `precision_fmt` -> double -> weight_t(double)).
-* BatchNormalization (not folded into a Dense): y = Q_res(x * scale + bias)   (nnet::normalize).
+* Dense:      y = Q_res(Q_acc(b) + sum_j Q_acc(x_j * W_jk)).  When accum_t holds every product, the
+              bias and every partial sum exactly (checked with da4ml's intervals) the Q_acc vanish and
+              da4ml's CMVM builds the product; otherwise each product is converted on its own (WRAP
+              accumulators; saturating ones only if they cannot saturate).  Weights/biases take the
+              path hls4ml's C simulation uses (text with `precision_fmt` -> double -> weight_t(double)).
+* BatchNormalization (not folded into a Dense) and ApplyAlpha (a scale/bias after a MatMul, from
+  ONNX): y = Q_res(x * scale + bias)   (nnet::normalize).
 * Activation: relu -> Q_res(max(x, 0)), linear -> Q_res(x)   (nnet::relu / nnet::linear).
 
 A layer outside this list raises `Unsupported` ("<layer> <type> not supported (<why>)").
@@ -20,9 +22,10 @@ import time
 
 import numpy as np
 from da4ml.cmvm.types import CombLogic, _minimal_kif
-from da4ml.trace import FixedVariableArray, FixedVariableArrayInput, HWConfig, comb_trace
+from da4ml.trace import FixedVariable, FixedVariableArray, FixedVariableArrayInput, HWConfig, comb_trace
 
-from trigger.rtl.apfixed import _int_bounds, hls_quantize_np, precision_spec, quantize_array
+from trigger.fixed import hls_quantize_np, int_bounds, precision_spec
+from trigger.rtl.apfixed import quantize_array, quantize_var
 
 
 class Unsupported(NotImplementedError):
@@ -57,13 +60,14 @@ def _const_f(v: float) -> int:
     return f
 
 
-def check_accumulator(layer, x: FixedVariableArray, W: np.ndarray, b: np.ndarray) -> dict:
-    """Assert accum_t holds every product, the bias and every partial sum exactly (any order).
+def accumulator_problems(layer, x: FixedVariableArray, W: np.ndarray, b: np.ndarray) -> tuple[list[str], dict]:
+    """Why accum_t would not hold every product, the bias and every partial sum exactly (any order).
 
-    Ranges use da4ml's (rigorous) intervals of the actual input variables.
+    Ranges use da4ml's (rigorous) intervals of the actual input variables.  Returns the problems
+    (empty when the accumulation is exact) and a record for the report.
     """
     acc = precision_spec(layer.get_attr("accum_t").precision)
-    lo_t, hi_t = (np.array(_int_bounds(acc), dtype=np.float64) * 2.0 ** -acc["f"]).tolist()
+    lo_t, hi_t = (np.array(int_bounds(acc), dtype=np.float64) * 2.0 ** -acc["f"]).tolist()
     xs = x._vars.ravel()
     xlo = np.array([float(v.low) for v in xs])
     xhi = np.array([float(v.high) for v in xs])
@@ -79,34 +83,80 @@ def check_accumulator(layer, x: FixedVariableArray, W: np.ndarray, b: np.ndarray
         problems.append(f"products/bias need {need_f} fractional bits, accum_t has {acc['f']}")
     if lo.min() < lo_t or hi.max() > hi_t:
         problems.append(f"partial sums span [{lo.min()}, {hi.max()}], accum_t holds [{lo_t}, {hi_t}]")
-    if problems:
-        raise Unsupported(
-            layer.name,
-            "Dense",
-            f"accumulator {layer.get_attr('accum_t').precision} is not exact: "
-            + "; ".join(problems)
-            + "; hls4ml would quantize inside the accumulation, which this translation does not model",
-        )
-    return dict(accum=str(layer.get_attr("accum_t").precision), need_f=need_f, span=(float(lo.min()), float(hi.max())))
+    record = dict(
+        accum=str(layer.get_attr("accum_t").precision), need_f=need_f, span=(float(lo.min()), float(hi.max()))
+    )
+    return problems, record
+
+
+def _tree_sum(terms: list):
+    """Balanced sum (shallow adder tree) of da4ml variables."""
+    while len(terms) > 1:
+        terms = [terms[k] + terms[k + 1] if k + 1 < len(terms) else terms[k] for k in range(0, len(terms), 2)]
+    return terms[0]
+
+
+def _dense_per_product(layer, x: FixedVariableArray, W: np.ndarray, b: np.ndarray) -> FixedVariableArray:
+    """nnet::dense_latency when accum_t is not exact: every product and the bias are converted to
+    accum_t (its rounding and overflow mode, product by product), then summed in accum_t.
+
+    A WRAP accumulator is modular, so wrapping once after the exact sum equals hls4ml's
+    step-by-step wrapping in any order.  A saturating accumulator depends on the order of the
+    additions; it is accepted only when no partial sum can reach its limits.
+    """
+    acc = precision_spec(layer.get_attr("accum_t").precision)
+    lo_t, hi_t = (np.array(int_bounds(acc), dtype=np.float64) * 2.0 ** -acc["f"]).tolist()
+    xs = x._vars.ravel()
+    outs = []
+    for j in range(W.shape[1]):
+        terms = [quantize_var(xs[i] * float(W[i, j]), acc) for i in range(W.shape[0]) if W[i, j] != 0]
+        bias = float(hls_quantize_np(b[j], acc))
+        if acc["sat"] != "WRAP":
+            lo = bias + sum(min(float(t.low), 0.0) for t in terms)
+            hi = bias + sum(max(float(t.high), 0.0) for t in terms)
+            if lo < lo_t or hi > hi_t:
+                raise Unsupported(
+                    layer.name,
+                    "Dense",
+                    f"accumulator {layer.get_attr('accum_t').precision} saturates inside the sum "
+                    f"(partial sums span [{lo}, {hi}]); the result depends on hls4ml's addition order",
+                )
+        if not terms:
+            outs.append(FixedVariable.from_const(bias, hwconf=xs[0].hwconf))
+            continue
+        total = _tree_sum(terms) + bias
+        outs.append(quantize_var(total, acc) if acc["sat"] == "WRAP" else total)
+    return FixedVariableArray(np.array(outs), x.solver_options)
 
 
 def _dense(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray:
-    """nnet::dense_latency: y = Q_res(b + sum_j x_j W_jk), the accumulator checked to be exact."""
+    """nnet::dense_latency: y = Q_res(Q_acc(b) + sum_j Q_acc(x_j W_jk)).
+
+    When accum_t holds everything exactly (QAT models with hls4ml's precision inference) the Q_acc
+    are identities and da4ml's CMVM builds the whole matrix product with shared adders; otherwise
+    each product is built and converted on its own (`_dense_per_product`).
+    """
     _check_product(layer, "Dense")
     if x.ndim != 1:
         raise Unsupported(layer.name, "Dense", f"only 1-D inputs, got shape {x.shape}")
     W = hls_weight_values(layer.weights["weight"])
     n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
-    W = W.reshape(n_in, n_out)
+    # hls4ml's Resource strategy stores the matrix transposed (passes/resource_strategy.py)
+    W = W.reshape(n_out, n_in).T if layer.get_attr("_weights_transposed", False) else W.reshape(n_in, n_out)
     if "bias" in layer.weights and layer.weights["bias"] is not None:
         b = hls_weight_values(layer.weights["bias"]).reshape(n_out)
     else:
         b = np.zeros(n_out)
     if not np.array_equal(W.astype(np.float32), W):
         raise Unsupported(layer.name, "Dense", "weights not exactly representable in float32 (da4ml CMVM)")
-    checks[layer.name] = check_accumulator(layer, x, W, b)
-    y = x @ W  # da4ml CMVM (exact, full-width adders)
-    y = y + b
+    problems, record = accumulator_problems(layer, x, W, b)
+    if problems:
+        y = _dense_per_product(layer, x, W, b)
+        record.update(mode="per-product accum_t conversion", not_exact_because=problems)
+    else:
+        y = x @ W + b  # da4ml CMVM (exact, full-width adders)
+        record.update(mode="exact accumulation (CMVM)")
+    checks[layer.name] = record
     return quantize_array(y, layer.get_output_variable().type.precision)
 
 
@@ -135,7 +185,7 @@ def _activation(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArra
     return quantize_array(x, layer.get_output_variable().type.precision)
 
 
-HANDLERS = {"Dense": _dense, "BatchNormalization": _batchnorm, "Activation": _activation}
+HANDLERS = {"Dense": _dense, "BatchNormalization": _batchnorm, "ApplyAlpha": _batchnorm, "Activation": _activation}
 
 
 def trace_hls_model(
