@@ -16,7 +16,8 @@ from trigger.options import CompileOptions
 from trigger.targets import resolve_part
 
 EXIT_HELP = """exit codes: 0 all checks pass; 2 bad usage or bad input; 3 a check failed
-(emulation, RTL or co-simulation mismatch, agreement below --min-agreement)."""
+(emulation, RTL or co-simulation mismatch, agreement below --min-agreement,
+latency over the budget without --allow-over-budget)."""
 
 
 def _positive(kind):
@@ -67,6 +68,9 @@ def compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--io-type", choices=IO_TYPES, default="io_parallel")
     p.add_argument("--latency-budget-ns", type=_positive(float), help="L1 latency budget (default: the target's)")
     p.add_argument(
+        "--allow-over-budget", action="store_true", help="report a latency over the budget without exit code 3"
+    )
+    p.add_argument(
         "--min-agreement",
         type=_fraction,
         help="for approximate emulation: exit 3 if argmax agreement falls below this fraction",
@@ -101,6 +105,7 @@ def _options(args: argparse.Namespace) -> CompileOptions:
         strategy=args.strategy,
         io_type=args.io_type,
         latency_budget_ns=args.latency_budget_ns,
+        allow_over_budget=args.allow_over_budget,
         min_agreement=args.min_agreement,
         rtl=not args.no_rtl,
         rtl_levels_per_stage=args.rtl_levels_per_stage,

@@ -25,6 +25,7 @@ class CompileOptions:
     strategy: str = "Latency"
     io_type: str = "io_parallel"
     latency_budget_ns: float | None = None
+    allow_over_budget: bool = False
     min_agreement: float | None = None
     rtl: bool = True
     rtl_levels_per_stage: int | None = None

@@ -174,9 +174,23 @@ def step_cosim(ctx: Context) -> None:
 
 
 def step_report(ctx: Context) -> None:
-    """Write report.json, report.md and manifest.json."""
+    """Latency against the budget, then report.json, report.md and manifest.json."""
     from trigger.report import write_all
+    from trigger.report.latency import budget_failure, latency_block
 
+    opts = ctx.opts
+    explicit = opts.latency_budget_ns is not None
+    ctx.blocks["latency"] = latency_block(
+        ctx.blocks.get("cosim", {}),
+        ctx.blocks.get("rtl", {}),
+        opts.latency_budget_ns if explicit else opts.part.budget_ns,
+        "--latency-budget-ns" if explicit else opts.part.budget_source,
+        opts.allow_over_budget,
+        f"--stop-after {opts.stop_after}" if opts.stop_after else "not run",
+    )
+    over = budget_failure(ctx.blocks["latency"])
+    if over:
+        ctx.failures.append(over)
     write_all(ctx)
 
 

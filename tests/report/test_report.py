@@ -35,6 +35,8 @@ def test_report_json_contract(project, jet_files):
     lat = r["latency"]
     assert lat["source"] == "cosim" and lat["cycles"] == r["cosim"]["latency_cycles"]
     assert lat["ns"] == lat["cycles"] * 5.0 and lat["within_budget"] and lat["budget_ns"] == 1000.0
+    stages = [layer["ready_cycle"] for layer in lat["per_layer"]]
+    assert stages == sorted(stages) and stages[0] == 1 and stages[-1] == lat["cycles"]  # output layer ends it
     assert "skipped" in r["resources"]
     assert r["verdict"] == {"passed": True, "failures": []}
     import hashlib

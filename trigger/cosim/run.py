@@ -147,7 +147,7 @@ def _phase_summary(r: dict, design: RtlDesign, expected: np.ndarray) -> tuple[di
         lane = int(np.argmax(diff[v]))
         first = {"vector": v, "lane": lane, "expected_raw": int(expected[v, lane]), "got_raw": int(got_raw[v, lane])}
     lat = np.array(r["out_cycles"]) - np.array(r["in_cycles"][:n])
-    ii = np.diff(r["out_cycles"]) if n > 1 else np.array([1])
+    spacing = np.diff(r["out_cycles"])  # empty below two outputs: nothing to measure
     summary = {
         "idle_fraction": r["idle_fraction"],
         "vectors": r["vectors"],
@@ -158,7 +158,7 @@ def _phase_summary(r: dict, design: RtlDesign, expected: np.ndarray) -> tuple[di
         "stalled": r["stalled"],
         "cycles": r["cycles"],
         "latency_cycles": {"min": int(lat.min()), "max": int(lat.max())} if n else None,
-        "output_spacing_cycles": {"min": int(ii.min()), "max": int(ii.max())},
+        "output_spacing_cycles": {"min": int(spacing.min()), "max": int(spacing.max())} if len(spacing) else None,
         "seconds": round(r["seconds"], 3),
         "vectors_per_s": round(n / r["seconds"], 1) if r["seconds"] > 0 else None,
     }
@@ -203,7 +203,7 @@ def analyse(project: Path, design: RtlDesign, expected: np.ndarray, simulator: s
         "first_mismatch": first,
         "latency_cycles": lat_hi,
         "latency_ns": round(lat_hi * design.clock_ns, 3) if lat_hi is not None else None,
-        "ii_cycles": b2b["output_spacing_cycles"]["max"],
+        "ii_cycles": b2b["output_spacing_cycles"]["max"] if b2b["output_spacing_cycles"] else None,
         "clock_ns": design.clock_ns,
         "vectors_per_s": b2b["vectors_per_s"],
         "phases": phases,

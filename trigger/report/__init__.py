@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from trigger.manifest import build_manifest
+from trigger.report.latency import LATENCY_FAILURE_PREFIX, budget_failure, latency_block
 from trigger.report.markdown import render_markdown
-from trigger.report.summary import build_report, latency_block
+from trigger.report.summary import build_report
 
 COSIM_FAILURE_PREFIX = "co-simulation"
 
@@ -27,14 +28,23 @@ def write_all(ctx) -> None:
 
 
 def update_cosim(project: Path, cosim: dict) -> dict:
-    """Replace report.json's cosim and latency blocks and the verdict's co-simulation failures; re-render report.md."""
+    """Replace report.json's cosim and latency blocks and the verdict's co-simulation and budget failures.
+
+    report.md is re-rendered from the result.  Returns the new report.
+    """
     path = project / "report.json"
     report = json.loads(path.read_text())
     report["cosim"] = cosim
     old = report["latency"]
-    report["latency"] = latency_block(cosim, old["budget_ns"], old["budget_source"], "not run")
-    failures = [f for f in report["verdict"]["failures"] if not f.startswith(COSIM_FAILURE_PREFIX)]
+    allow = bool(old.get("allow_over_budget", False))
+    report["latency"] = latency_block(
+        cosim, report.get("rtl", {}), old["budget_ns"], old["budget_source"], allow, "not run"
+    )
+    prefixes = (COSIM_FAILURE_PREFIX, LATENCY_FAILURE_PREFIX)
+    failures = [f for f in report["verdict"]["failures"] if not f.startswith(prefixes)]
     failures += cosim.get("failures", [])
+    over = budget_failure(report["latency"])
+    failures += [over] if over else []
     report["verdict"] = {"passed": not failures, "failures": failures}
     write_json(path, report)
     (project / "report.md").write_text(render_markdown(report))

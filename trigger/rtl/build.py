@@ -22,6 +22,22 @@ def first_difference(expected: np.ndarray, got: np.ndarray) -> dict | None:
     return {"vector": v, "lane": lane, "expected_raw": int(expected[v, lane]), "got_raw": int(got[v, lane])}
 
 
+def _layer_timing(record: dict, levels: int, stages: int) -> dict:
+    """A layer's place in the pipeline: the stage its last adder lands in (da4ml's rule: floor(levels /
+    levels_per_stage)), and the register level after which its result exists (input register = 1)."""
+    lv = float(record["adder_levels"])
+    stage = min(int(lv // levels), stages - 1)
+    ready = 1 if record["cls"] == "Input" else stage + 2
+    return {
+        "name": record["name"],
+        "type": record["cls"],
+        "result": record["result"],
+        "adder_levels": lv,
+        "stage": stage,
+        "ready_cycle": ready,
+    }
+
+
 def build_rtl(
     hls_model,
     point: ComparePoint,
@@ -78,7 +94,7 @@ def build_rtl(
         "in_width": design.in_width,
         "out_width": design.out_width,
         "estimate": design.estimate,
-        "layers": [{"name": r["name"], "type": r["cls"], "result": r["result"]} for r in info["layers"]],
+        "layers": [_layer_timing(r, design.levels_per_stage, design.stages) for r in info["layers"]],
         "check": {
             "against": "hls4ml C simulation",
             "layer": point.layer,

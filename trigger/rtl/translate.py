@@ -233,7 +233,12 @@ def trace_hls_model(
                 raise Unsupported(layer.name, cls, str(exc)) from exc
         for out_name in layer.outputs:
             tensors[out_name] = y
-        record.append(dict(name=layer.name, cls=cls, result=str(prec), activation=layer.get_attr("activation")))
+        levels = max(float(v.latency) for v in np.ravel(y._vars))  # da4ml latency model: adder levels
+        record.append(
+            dict(
+                name=layer.name, cls=cls, result=str(prec), activation=layer.get_attr("activation"), adder_levels=levels
+            )
+        )
         if layer.name == upto_layer:
             found = True
             out = y
