@@ -24,9 +24,9 @@ def first_difference(expected: np.ndarray, got: np.ndarray) -> dict | None:
 
 def _layer_timing(record: dict, levels: int, stages: int) -> dict:
     """A layer's place in the pipeline: the stage its last adder lands in (da4ml's rule: floor(levels /
-    levels_per_stage)), and the register level after which its result exists (input register = 1)."""
+    (levels_per_stage + 1e-9))), and the register level after which its result exists (input register = 1)."""
     lv = float(record["adder_levels"])
-    stage = min(int(lv // levels), stages - 1)
+    stage = min(int(lv / (levels + 1e-9)), stages - 1)  # as da4ml.trace.pipeline.to_pipeline assigns ops
     ready = 1 if record["cls"] == "Input" else stage + 2
     return {
         "name": record["name"],
