@@ -161,6 +161,13 @@ def compile_main(argv: list[str] | None = None) -> int:
         return _internal_error("trigger-compile", exc, "nothing was written.")
 
 
+def _idle_fraction(text: str) -> float:
+    value = _fraction(text)
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be below 1 (at 1 no vector would ever be sent)")
+    return value
+
+
 def cosim_parser() -> argparse.ArgumentParser:
     """Arguments of trigger-cosim."""
     p = argparse.ArgumentParser(
@@ -171,7 +178,12 @@ def cosim_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("project", type=Path, help="project directory written by trigger-compile")
     p.add_argument("--simulator", choices=SIMULATORS, default="verilator")
-    p.add_argument("--idle-fraction", type=_fraction, default=0.3, help="idle cycles in the second pass (default 0.3)")
+    p.add_argument(
+        "--idle-fraction",
+        type=_idle_fraction,
+        default=0.3,
+        help="idle cycles in the second pass, in [0, 1) (default 0.3)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the idle-cycle pattern")
     p.add_argument("--keep-build", action="store_true", help="keep the simulator build in DIR/cosim/sim_build")
     return p
