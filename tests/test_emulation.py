@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from conftest import raw
 
+from trigger.fixed import fixed_type_from_str
+
 pytestmark = pytest.mark.slow
 
 
@@ -36,15 +38,14 @@ def test_emulation_equals_qkeras_exactly(which, route, jet_files, ae_files, comp
 
     x = np.load(out / "vectors" / "inputs.npy")
     expected_raw = np.load(out / "vectors" / "expected_raw.npy")
-    frac = json.loads((out / "vectors" / "index.json").read_text())["expected_raw"]["type"]
-    width, integer = (int(v) for v in frac[frac.index("<") + 1 : -1].split(","))
+    ftype = fixed_type_from_str(json.loads((out / "vectors" / "index.json").read_text())["expected_raw"]["type"])
     if which == "jet":
         assert emu["approximate_layers"] and emu["compared_at"]["feeds"] is not None  # logits, before softmax
         ref = _qkeras_reference(files.model, "softmax", x)
     else:
         assert emu["approximate_layers"] == [] and emu["compared_at"]["feeds"] is None  # the reconstruction
         ref = _qkeras_reference(files.model, None, x)
-    np.testing.assert_array_equal(expected_raw, raw(ref, width - integer))
+    np.testing.assert_array_equal(expected_raw, raw(ref, ftype.frac))
     assert len(np.unique(expected_raw)) > 50  # the vectors exercise the network, not one saturated corner
 
 

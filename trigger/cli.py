@@ -6,13 +6,13 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
-from trigger.cosim.simulators import SIMULATORS
 from trigger.errors import CheckFailed, InputError, TriggerError
 from trigger.fixed import parse_precision
 from trigger.hls import IO_TYPES, STRATEGIES
-from trigger.options import CompileOptions
+from trigger.options import SIMULATORS, CompileOptions
 from trigger.targets import resolve_part
 
 EXIT_HELP = """exit codes: 0 all checks pass; 2 bad usage or bad input; 3 a check failed
@@ -131,11 +131,29 @@ def _internal_error(prog: str, exc: Exception, written: str) -> int:
     return 1
 
 
+def _guarded(prog: str, body: Callable[[], int], not_done: str) -> int:
+    """Run a command body and map every way it can end to an exit code and one plain message.
+
+    `not_done` says what was left untouched when the command stops early ("nothing was written.").
+    """
+    try:
+        return body()
+    except TriggerError as exc:
+        _error(prog, exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error(prog, InputError(f"interrupted; {not_done}"))
+        return 130
+    except Exception as exc:  # an internal error: say so plainly, traceback only on request
+        return _internal_error(prog, exc, not_done)
+
+
 def compile_main(argv: list[str] | None = None) -> int:
     """Entry point of trigger-compile; returns the exit code."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = compile_parser().parse_args(argv)
-    try:
+
+    def body() -> int:
         from trigger import pipeline, project
 
         opts = _options(args)
@@ -151,14 +169,8 @@ def compile_main(argv: list[str] | None = None) -> int:
         )
         pipeline.raise_on_failures(ctx)
         return 0
-    except TriggerError as exc:
-        _error("trigger-compile", exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        _error("trigger-compile", InputError("interrupted; nothing was written."))
-        return 130
-    except Exception as exc:  # an internal error: say so plainly, traceback only on request
-        return _internal_error("trigger-compile", exc, "nothing was written.")
+
+    return _guarded("trigger-compile", body, "nothing was written.")
 
 
 def _idle_fraction(text: str) -> float:
@@ -192,7 +204,8 @@ def cosim_parser() -> argparse.ArgumentParser:
 def cosim_main(argv: list[str] | None = None) -> int:
     """Entry point of trigger-cosim; returns the exit code."""
     args = cosim_parser().parse_args(argv)
-    try:
+
+    def body() -> int:
         from trigger.cosim.run import run_cosim
         from trigger.report import update_cosim
 
@@ -212,14 +225,8 @@ def cosim_main(argv: list[str] | None = None) -> int:
         if block["failures"]:
             raise CheckFailed("; ".join(block["failures"]))
         return 0
-    except TriggerError as exc:
-        _error("trigger-cosim", exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        _error("trigger-cosim", InputError("interrupted."))
-        return 130
-    except Exception as exc:
-        return _internal_error("trigger-cosim", exc, "the project's report was not updated.")
+
+    return _guarded("trigger-cosim", body, "the project's report was not updated.")
 
 
 if __name__ == "__main__":

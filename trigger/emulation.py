@@ -95,13 +95,21 @@ class Comparison:
 
     def first_mismatch(self) -> dict | None:
         """The first differing (vector, lane) as raw integers, or None."""
-        bad = np.argwhere(~self.equal.reshape(len(self.equal), -1))
-        if len(bad) == 0:
-            return None
-        v, lane = (int(i) for i in bad[0])
-        emu = self.emulation_raw.reshape(len(self.equal), -1)
-        ref = self.reference_raw.reshape(len(self.equal), -1)
-        return {"vector": v, "lane": lane, "expected_raw": int(ref[v, lane]), "got_raw": int(emu[v, lane])}
+        return first_difference(self.reference_raw, self.emulation_raw, ~self.equal)
+
+
+def first_difference(expected: np.ndarray, got: np.ndarray, differs: np.ndarray | None = None) -> dict | None:
+    """First (vector, lane) where `differs` (default: expected != got) holds, with both raw values; or None."""
+    n = len(expected)
+    if n == 0:
+        return None
+    expected, got = expected.reshape(n, -1), got.reshape(n, -1)
+    differs = expected != got if differs is None else differs.reshape(n, -1)
+    bad = np.argwhere(differs)
+    if len(bad) == 0:
+        return None
+    v, lane = (int(i) for i in bad[0])
+    return {"vector": v, "lane": lane, "expected_raw": int(expected[v, lane]), "got_raw": int(got[v, lane])}
 
 
 def _argmax_agreement(a: np.ndarray, b: np.ndarray) -> float | None:

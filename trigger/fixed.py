@@ -69,6 +69,14 @@ class FixedType:
         return hls_quantize_np(x, self.spec())
 
 
+def fixed_type_from_str(text: str) -> FixedType:
+    """FixedType of its own string form (`fixed<16,6>`, `ufixed<8,0>`) or an ap_fixed type string."""
+    m = _AP_RE.match(text.replace(" ", ""))
+    if not m:
+        raise ValueError(f"{text!r} is not a fixed-point type")
+    return FixedType(int(m.group(3)), int(m.group(4)), m.group(2) != "u")
+
+
 def from_hls_precision(precision) -> FixedType:
     """FixedType of an hls4ml `FixedPrecisionType` / `IntegerPrecisionType`."""
     width = int(precision.width)

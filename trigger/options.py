@@ -7,6 +7,8 @@ from pathlib import Path
 
 from trigger.targets import Part
 
+SIMULATORS = ("verilator", "icarus")  # co-simulation back ends (trigger.cosim.simulators)
+
 
 @dataclass
 class CompileOptions:
@@ -33,6 +35,11 @@ class CompileOptions:
     simulator: str = "verilator"
     force: bool = False
     stop_after: str | None = None
+
+    @property
+    def not_run_reason(self) -> str:
+        """Why a stage's block is empty: the stage list was cut short, or the stage did not run."""
+        return f"--stop-after {self.stop_after}" if self.stop_after else "not run"
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (paths as strings, the part by its part string)."""

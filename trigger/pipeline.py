@@ -186,7 +186,7 @@ def step_report(ctx: Context) -> None:
         opts.latency_budget_ns if explicit else opts.part.budget_ns,
         "--latency-budget-ns" if explicit else opts.part.budget_source,
         opts.allow_over_budget,
-        f"--stop-after {opts.stop_after}" if opts.stop_after else "not run",
+        opts.not_run_reason,
     )
     over = budget_failure(ctx.blocks["latency"])
     if over:

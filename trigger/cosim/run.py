@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from trigger.cosim.simulators import VERILATOR_BUILD_ARGS, environment, make_runner, simulator_env
+from trigger.emulation import first_difference
 from trigger.errors import InputError
-from trigger.fixed import FixedType
+from trigger.fixed import fixed_type_from_str
 from trigger.rtl.bus import pack_raw, unpack_raw
 from trigger.rtl.generate import RtlDesign
 from trigger.templates import render
@@ -43,9 +44,7 @@ def simulator_version(simulator: str) -> str:
 
 def _input_frac(project: Path) -> int:
     index = json.loads((project / "vectors" / "index.json").read_text())
-    text = index["inputs"]["type"]  # e.g. fixed<16,6>
-    width, integer = (int(v) for v in text[text.index("<") + 1 : -1].split(","))
-    return FixedType(width, integer, not text.startswith("u")).frac
+    return fixed_type_from_str(index["inputs"]["type"]).frac  # e.g. fixed<16,6>
 
 
 def load_project(project: Path) -> tuple[RtlDesign, np.ndarray, np.ndarray, int]:
@@ -141,11 +140,7 @@ def _phase_summary(r: dict, design: RtlDesign, expected: np.ndarray) -> tuple[di
     n = len(got_raw)
     diff = got_raw != expected[:n]
     wrong_rows = diff.any(axis=1)
-    first = None
-    if wrong_rows.any():
-        v = int(np.argmax(wrong_rows))
-        lane = int(np.argmax(diff[v]))
-        first = {"vector": v, "lane": lane, "expected_raw": int(expected[v, lane]), "got_raw": int(got_raw[v, lane])}
+    first = first_difference(expected[:n], got_raw)
     lat = np.array(r["out_cycles"]) - np.array(r["in_cycles"][:n])
     spacing = np.diff(r["out_cycles"])  # empty below two outputs: nothing to measure
     summary = {

@@ -22,8 +22,8 @@ from pathlib import Path
 from cocotb_tools.runner import Icarus, Runner, Verilator
 
 from trigger.errors import InputError
+from trigger.options import SIMULATORS
 
-SIMULATORS = ("verilator", "icarus")
 VERILATOR_BUILD_ARGS = ["-Wno-fatal", "--output-split-cfuncs", "300", "-j", "2"]
 VERILATOR_MAKE_VARS = {
     "PYTHON3": "python3",
@@ -68,18 +68,19 @@ def environment(simulator: str) -> Iterator[None]:
     changes = {**simulator_env(simulator), "PYTEST_CURRENT_TEST": None}
     saved = {k: os.environ.get(k) for k in changes}
     try:
-        for k, v in changes.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_environ(changes)
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_environ(saved)
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    """Set os.environ entries; None removes one."""
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 class FastVerilator(Verilator):

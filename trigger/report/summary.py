@@ -16,7 +16,7 @@ def build_report(ctx) -> dict:
         model["inputs"] = [list(v.shape) for v in ctx.hls_model.get_input_variables()]
         model["outputs"] = [list(v.shape) for v in ctx.hls_model.get_output_variables()]
         model["layers"] = layer_table(ctx.hls_model)
-    stopped = f"--stop-after {opts.stop_after}" if opts.stop_after else "not run"
+    stopped = opts.not_run_reason
     return {
         "trigger_version": __version__,
         "model": model,

@@ -7,19 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from trigger.emulation import ComparePoint
+from trigger.emulation import ComparePoint, first_difference
 from trigger.rtl.generate import write_rtl
 from trigger.rtl.translate import Unsupported, trace_hls_model
 from trigger.targets import Part
-
-
-def first_difference(expected: np.ndarray, got: np.ndarray) -> dict | None:
-    """First differing (vector, lane) of two raw-integer arrays, or None."""
-    diff = expected != got
-    if not diff.any():
-        return None
-    v, lane = (int(i) for i in np.argwhere(diff)[0])
-    return {"vector": v, "lane": lane, "expected_raw": int(expected[v, lane]), "got_raw": int(got[v, lane])}
 
 
 def _layer_timing(record: dict, levels: int, stages: int) -> dict:

@@ -1,7 +1,8 @@
 """Bus layout of da4ml's generated Verilog: lane 0 in the LSBs, lanes contiguous, no padding.
 
 Each lane is the raw two's complement (signed) or unsigned integer of value * 2**frac, of width
-k+i+f; zero-width lanes (constant outputs, unused inputs) take no bits.
+k+i+f; zero-width lanes (constant-zero outputs) take no bits.  `pack_raw` / `unpack_raw` convert
+rows of raw integers (at one common number of fractional bits) to bus words and back.
 """
 
 from __future__ import annotations
@@ -25,38 +26,6 @@ def bus_layout(qints: list[QInterval]) -> list[dict]:
         )
         pos += w
     return lanes
-
-
-def pack(values: np.ndarray, lanes: list[dict]) -> list[int]:
-    """Pack one row of real values per sample into bus integers (for a testbench)."""
-    out = []
-    for row in np.atleast_2d(values):
-        word = 0
-        for ln, v in zip(lanes, row, strict=True):
-            if ln["width"] == 0:
-                continue
-            raw = round(v * 2 ** ln["frac"])
-            word |= (raw & ((1 << ln["width"]) - 1)) << ln["lsb"]
-        out.append(word)
-    return out
-
-
-def unpack(words, lanes: list[dict]) -> np.ndarray:
-    """Bus integers back to real values."""
-    rows = []
-    for word in words:
-        row = []
-        for ln in lanes:
-            w = ln["width"]
-            if w == 0:
-                row.append(float(ln["lo"]))  # a constant lane
-                continue
-            raw = (int(word) >> ln["lsb"]) & ((1 << w) - 1)
-            if ln["signed"] and raw >> (w - 1):
-                raw -= 1 << w
-            row.append(raw * 2.0 ** -ln["frac"])
-        rows.append(row)
-    return np.array(rows)
 
 
 def _lane_raw(raw: np.ndarray, frac_from: int, ln: dict) -> np.ndarray:

@@ -139,11 +139,10 @@ def write_rtl(
         out_lanes=out_lanes,
         out_frac=out_frac,
         compared_layer=compared_layer,
-        sources=[],
+        sources=_sources(rtl_dir, module, top),
         estimate={"LUT": float(pipe.cost), "FF": int(pipe.reg_bits), "source": "estimate (da4ml cost model)"},
     )
     (src / f"{top}.v").write_text(render("rtl_top.v.j2", d=design, version=__version__))
-    design.sources = _sources(rtl_dir, module, top)
     design.save(rtl_dir)
     return design
 
