@@ -50,8 +50,16 @@ def test_tiny_model_with_a_1ns_budget(allow, compile_cli, tmp_path):
     lat = json.loads((out / "report.json").read_text())["latency"]
     assert lat["source"] == "cosim" and not lat["within_budget"] and lat["budget_ns"] == 1.0
     assert lat["ns"] == lat["cycles"] * lat["clock_ns"]
+    message = f"latency {lat['ns']} ns ({lat['cycles']} cycles at 5.0 ns) exceeds the budget of 1.0 ns"
     if allow:
         assert run.code == 0, run.err
     else:
         assert run.code == 3
-        assert f"latency {lat['ns']} ns ({lat['cycles']} cycles at 5.0 ns) exceeds the budget of 1.0 ns" in run.err
+        assert message in run.err
+    # re-running the co-simulation keeps the project's budget and its verdict
+    from trigger.cli import cosim_main
+
+    assert cosim_main([str(out), "--simulator", "icarus"]) == (0 if allow else 3)
+    report = json.loads((out / "report.json").read_text())
+    failures = report["verdict"]["failures"]
+    assert failures == [] if allow else (len(failures) == 1 and failures[0].startswith(message))

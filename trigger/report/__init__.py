@@ -27,10 +27,11 @@ def write_all(ctx) -> None:
     write_json(ctx.workdir / "manifest.json", manifest)
 
 
-def update_cosim(project: Path, cosim: dict) -> dict:
+def update_cosim(project: Path, cosim: dict) -> list[str]:
     """Replace report.json's cosim and latency blocks and the verdict's co-simulation and budget failures.
 
-    report.md is re-rendered from the result.  Returns the new report.
+    report.md is re-rendered from the result.  Returns the failures of this co-simulation (its own
+    and a latency over the budget).
     """
     path = project / "report.json"
     report = json.loads(path.read_text())
@@ -41,11 +42,10 @@ def update_cosim(project: Path, cosim: dict) -> dict:
         cosim, report.get("rtl", {}), old["budget_ns"], old["budget_source"], allow, "not run"
     )
     prefixes = (COSIM_FAILURE_PREFIX, LATENCY_FAILURE_PREFIX)
-    failures = [f for f in report["verdict"]["failures"] if not f.startswith(prefixes)]
-    failures += cosim.get("failures", [])
     over = budget_failure(report["latency"])
-    failures += [over] if over else []
+    new = [*cosim.get("failures", []), *([over] if over else [])]
+    failures = [f for f in report["verdict"]["failures"] if not f.startswith(prefixes)] + new
     report["verdict"] = {"passed": not failures, "failures": failures}
     write_json(path, report)
     (project / "report.md").write_text(render_markdown(report))
-    return report
+    return new
