@@ -31,6 +31,7 @@ test-quick: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/cosim_jet.py
+	$(PY) benchmarks/synth.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check trigger tests examples benchmarks

@@ -38,7 +38,10 @@ def main() -> int:
         project = Path(tmp) / "prj"
         t0 = time.perf_counter()
         code = compile_main(
-            [f"{tmp}/jet_tagger.h5", "--target", "xcvu9p", "-o", str(project), "--n-vectors", str(args.n_vectors)]
+            [
+                f"{tmp}/jet_tagger.h5",
+                *("--target", "xcvu9p", "-o", str(project), "--n-vectors", str(args.n_vectors), "--no-synth"),
+            ]
         )
         wall = time.perf_counter() - t0
         if code != 0:

@@ -12,6 +12,18 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def synthesis_cache(tmp_path_factory):
+    """A session-private synthesis cache: tests never read results cached by earlier runs or by the user."""
+    old = os.environ.get("TRIGGER_CACHE_DIR")
+    os.environ["TRIGGER_CACHE_DIR"] = str(tmp_path_factory.mktemp("trigger-cache"))
+    yield Path(os.environ["TRIGGER_CACHE_DIR"])
+    if old is None:
+        os.environ.pop("TRIGGER_CACHE_DIR", None)
+    else:
+        os.environ["TRIGGER_CACHE_DIR"] = old
+
+
 @dataclass
 class ModelFiles:
     """One Keras model saved every way trigger reads it."""
@@ -57,8 +69,34 @@ def ae_files(tmp_path_factory) -> ModelFiles:
 
 
 @pytest.fixture(scope="session")
+def tiny_files(tmp_path_factory) -> ModelFiles:
+    """A tiny QKeras tagger 8-8-3 with 4-bit weights: yosys synthesises it in seconds."""
+    import tensorflow as tf
+
+    from trigger.zoo import jet_tagger, randomize
+
+    small = jet_tagger(bits=4, hidden=(8,), n_features=8, n_classes=3)
+    model = tf.keras.Model(small.inputs, small.outputs, name="tiny")
+    randomize(model, seed=3)
+    return _save_all(model, tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def tiny_plain(tiny_files, tmp_path_factory) -> Path:
+    """The tiny tagger compiled with --no-cosim --no-synth (read it, or copy it before changing it)."""
+    from trigger.cli import compile_main
+
+    out = tmp_path_factory.mktemp("tiny_plain") / "p"
+    args = [str(tiny_files.h5), "--target", "xcvu9p", "-o", str(out), "--no-cosim", "--no-synth", "--n-vectors", "50"]
+    assert compile_main(args) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
 def compiled(tmp_path_factory, jet_files, ae_files):
     """Full compiles (RTL and Verilator co-simulation included, 2000 vectors), each done once per session.
+
+    The jet tagger is also synthesised with yosys (both routes give the same RTL, so the second is a cache hit).
 
     `compiled(which, route)` -> (exit code, project directory) for which in {jet, ae}, route in {h5, onnx}.
     """
@@ -71,6 +109,8 @@ def compiled(tmp_path_factory, jet_files, ae_files):
             files = jet_files if which == "jet" else ae_files
             out = tmp_path_factory.mktemp(f"{which}_{route}") / "prj"
             args = [str(getattr(files, route)), "--target", "xcvu9p", "-o", str(out), "--n-vectors", "2000"]
+            if which != "jet":
+                args.append("--no-synth")  # yosys on the jet tagger only (minutes each; benchmarks do the AE)
             done[which, route] = (compile_main(args), out)
         return done[which, route]
 

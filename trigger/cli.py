@@ -17,7 +17,7 @@ from trigger.targets import resolve_part
 
 EXIT_HELP = """exit codes: 0 all checks pass; 2 bad usage or bad input; 3 a check failed
 (emulation, RTL or co-simulation mismatch, agreement below --min-agreement,
-latency over the budget without --allow-over-budget)."""
+latency over the budget without --allow-over-budget, design larger than the part)."""
 
 
 def _positive(kind):
@@ -83,6 +83,7 @@ def compile_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-cosim", action="store_true", help="skip co-simulation")
     p.add_argument("--simulator", choices=SIMULATORS, default="verilator", help="co-simulation simulator")
+    p.add_argument("--no-synth", action="store_true", help="skip yosys synthesis (resources are then da4ml's estimate)")
     p.add_argument("--stop-after", choices=stage_names(), help="stop after this stage (the report is still written)")
     p.add_argument("--force", action="store_true", help="replace an existing non-empty project directory")
     return p
@@ -111,6 +112,7 @@ def _options(args: argparse.Namespace) -> CompileOptions:
         rtl_levels_per_stage=args.rtl_levels_per_stage,
         cosim=not args.no_cosim,
         simulator=args.simulator,
+        synth=not args.no_synth,
         force=args.force,
         stop_after=args.stop_after,
     )
@@ -228,6 +230,65 @@ def cosim_main(argv: list[str] | None = None) -> int:
         return 0
 
     return _guarded("trigger-cosim", body, "the project's report was not updated.")
+
+
+def report_parser() -> argparse.ArgumentParser:
+    """Arguments of trigger-report."""
+    p = argparse.ArgumentParser(
+        prog="trigger-report",
+        description="Regenerate report.json, report.md and plots/ of trigger-compile projects, reading the "
+        "Vitis reports in DIR/hls/ when a user has run Vitis. With several projects, print one comparison table.",
+        epilog="exit codes: 0 every report passes; 2 bad usage or not a project; 3 a report's verdict fails.",
+    )
+    p.add_argument("projects", nargs="+", type=Path, help="project directories written by trigger-compile")
+    p.add_argument("--synth", action="store_true", help="run yosys synthesis on DIR/rtl first (or reuse its cache)")
+    p.add_argument("--table", type=Path, help="also write the comparison table to this Markdown file")
+    return p
+
+
+def _synth_project(project: Path) -> None:
+    """trigger-report --synth: synthesise one project's RTL and fold the result into its report."""
+    from trigger.progress import StageClock
+    from trigger.report import load_report, update_block
+    from trigger.synth import FAILURE_PREFIX, synth_stage
+
+    report = load_report(project)
+    part = resolve_part(report["target"]["part"])
+    clock = StageClock(["synth"])
+    with clock.stage("synth"):
+        block = synth_stage(project, part.yosys_family, report["rtl"], clock.progress)
+    if "skipped" in block:
+        raise InputError(f"{project}: cannot synthesise: {block['skipped']}.")
+    update_block(project, "synth", block, FAILURE_PREFIX)
+
+
+def report_main(argv: list[str] | None = None) -> int:
+    """Entry point of trigger-report; returns the exit code."""
+    args = report_parser().parse_args(argv)
+
+    def body() -> int:
+        from trigger.report import regenerate
+        from trigger.report.compare import comparison_table
+
+        done = []
+        for project in args.projects:
+            project = project.resolve()
+            if args.synth:
+                _synth_project(project)
+            done.append((project, regenerate(project)))
+            print(f"report:  {project / 'report.md'}")
+        names = [p.name if len({q.name for q, _ in done}) == len(done) else str(p) for p, _ in done]
+        table = comparison_table([(n, r) for n, (_, r) in zip(names, done, strict=True)])
+        if len(done) > 1 or args.table:
+            print(table, end="")
+        if args.table:
+            args.table.write_text(table)
+        failed = [f"{p}: " + "; ".join(r["verdict"]["failures"]) for p, r in done if not r["verdict"]["passed"]]
+        if failed:
+            raise CheckFailed(" | ".join(failed))
+        return 0
+
+    return _guarded("trigger-report", body, "reports already rewritten stay as they are.")
 
 
 if __name__ == "__main__":

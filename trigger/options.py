@@ -33,6 +33,7 @@ class CompileOptions:
     rtl_levels_per_stage: int | None = None
     cosim: bool = True
     simulator: str = "verilator"
+    synth: bool = True
     force: bool = False
     stop_after: str | None = None
 

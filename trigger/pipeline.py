@@ -1,4 +1,4 @@
-"""The compile as an explicit, ordered list of stages (load -> hls -> emulate -> rtl -> cosim -> report).
+"""The compile as an explicit, ordered list of stages (load -> hls -> emulate -> rtl -> cosim -> synth -> report).
 
 Each stage reads the context left by the previous ones and writes its own files under the
 (staging) project directory.  `--stop-after` ends the list early; the report stage always runs.
@@ -173,24 +173,22 @@ def step_cosim(ctx: Context) -> None:
     ctx.failures.extend(block["failures"])
 
 
-def step_report(ctx: Context) -> None:
-    """Latency against the budget, then report.json, report.md and manifest.json."""
-    from trigger.report import write_all
-    from trigger.report.latency import budget_failure, latency_block
+def step_synth(ctx: Context) -> None:
+    """Synthesise the RTL with yosys for the part's family (DIR/synth/), or reuse a cached result."""
+    if not ctx.opts.synth:
+        ctx.blocks["synth"] = {"skipped": "--no-synth"}
+        return
+    from trigger.synth import synth_stage
 
-    opts = ctx.opts
-    explicit = opts.latency_budget_ns is not None
-    ctx.blocks["latency"] = latency_block(
-        ctx.blocks.get("cosim", {}),
-        ctx.blocks.get("rtl", {}),
-        opts.latency_budget_ns if explicit else opts.part.budget_ns,
-        "--latency-budget-ns" if explicit else opts.part.budget_source,
-        opts.allow_over_budget,
-        opts.not_run_reason,
-    )
-    over = budget_failure(ctx.blocks["latency"])
-    if over:
-        ctx.failures.append(over)
+    block = synth_stage(ctx.workdir, ctx.opts.part.yosys_family, ctx.blocks.get("rtl", {}), ctx.clock.progress)
+    ctx.blocks["synth"] = block
+    ctx.failures.extend(block.get("failures", []))
+
+
+def step_report(ctx: Context) -> None:
+    """Latency against the budget, resources against the part, then report.json/md, plots and manifest."""
+    from trigger.report import write_all
+
     write_all(ctx)
 
 
@@ -201,6 +199,7 @@ STAGES: list[Stage] = [
     ("emulate", step_emulate),
     ("rtl", step_rtl),
     ("cosim", step_cosim),
+    ("synth", step_synth),
     ("report", step_report),
 ]
 

@@ -32,25 +32,51 @@ def captured(logfile: Path) -> Iterator[None]:
 
 
 class StageClock:
-    """Prints `[k/n] stage ... 1.2 s` lines and keeps the timings."""
+    """Prints `[k/n] stage ... 1.2 s` lines, a long stage's progress in between, and keeps the timings."""
+
+    PROGRESS_EVERY_S = 30.0  # without a terminal, a progress line this often
 
     def __init__(self, names: list[str]):
         self.names = names
         self.seconds: dict[str, float] = {}
         self.start = time.perf_counter()
+        self._header = ""
+        self._shown = False
+        self._last = 0.0
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         k = self.names.index(name) + 1
-        print(f"[{k}/{len(self.names)}] {name:<8} ...", end="", flush=True)
+        self._header = f"[{k}/{len(self.names)}] {name:<8} ..."
+        self._shown, self._last = False, time.perf_counter()
+        print(self._header, end="", flush=True)
         t0 = time.perf_counter()
         try:
             yield
         except BaseException:
+            self._reprint()
             print(" failed", flush=True)
             raise
         self.seconds[name] = round(time.perf_counter() - t0, 2)
+        self._reprint()
         print(f" {self.seconds[name]:7.1f} s", flush=True)
+
+    def progress(self, text: str) -> None:
+        """Show what a long stage is doing: rewritten in place on a terminal, every 30 s in a log."""
+        now = time.perf_counter()
+        if sys.stdout.isatty():
+            print(f"\r{self._header} {text}\033[K", end="", flush=True)
+        elif now - self._last >= self.PROGRESS_EVERY_S:
+            print(f"\n    {text}", end="", flush=True)
+            self._last = now
+        else:
+            return
+        self._shown = True
+
+    def _reprint(self) -> None:
+        """Put the stage's header back after progress output."""
+        if self._shown:
+            print(f"\r{self._header}\033[K" if sys.stdout.isatty() else f"\n{self._header}", end="")
 
     @property
     def total(self) -> float:

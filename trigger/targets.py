@@ -5,7 +5,8 @@ Resource totals are from the vendor data sheets:
     "UltraScale Architecture and Product Data Sheet: Overview", tables for Virtex/Kintex UltraScale+.
   * Kintex UltraScale (KU115): AMD DS890, Kintex UltraScale table.
   * Zynq UltraScale+ MPSoC (ZU9EG): AMD DS891 "Zynq UltraScale+ MPSoC Data Sheet: Overview".
-  * Virtex-7 (VX690T): AMD DS180 "7 Series FPGAs Data Sheet: Overview".
+  * Virtex-7 (VX690T) and Artix-7 (A35T, a small part for development boards): AMD DS180
+    "7 Series FPGAs Data Sheet: Overview" (LUTs = 4 x slices).
 BRAM counts are 36 Kb block RAMs.
 
 Latency budgets.  The total L1 latencies are public design figures:
@@ -129,6 +130,7 @@ PARTS: dict[str, Part] = {
             1000.0,
             _PHASE2,
         ),
+        Part("xc7a35t", "xc7a35tcsg324-1", "Artix-7", "xc7", 20_800, 41_600, 90, 50, 500.0, _RUN3),
         Part("xc7vx690t", "xc7vx690tffg1927-2", "Virtex-7", "xc7", 433_200, 866_400, 3_600, 1_470, 500.0, _RUN3),
     )
 }

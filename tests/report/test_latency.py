@@ -45,7 +45,7 @@ def test_tiny_model_with_a_1ns_budget(allow, compile_cli, tmp_path):
     model = float_mlp(tmp_path / "tiny.onnx")
     out = tmp_path / "p"
     extra = ["--allow-over-budget"] if allow else []
-    args = ["--n-vectors", 20, "--simulator", "icarus", "--latency-budget-ns", 1, *extra]
+    args = ["--n-vectors", 20, "--simulator", "icarus", "--no-synth", "--latency-budget-ns", 1, *extra]
     run = compile_cli(model, "--target", "xcvu9p", "-o", out, *args)
     lat = json.loads((out / "report.json").read_text())["latency"]
     assert lat["source"] == "cosim" and not lat["within_budget"] and lat["budget_ns"] == 1.0
