@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 from trigger.errors import InputError
@@ -17,8 +18,14 @@ NOT_RUN = (
 
 
 def report_files(hls_dir: Path) -> list[Path]:
-    """csynth XML reports (`<prj>_prj/<solution>/syn/report/*_csynth.xml`) and hls4ml's vivado_synth.rpt."""
-    files = sorted(hls_dir.glob("*_prj/*/syn/report/*_csynth.xml"))
+    """The top function's csynth XML (`<name>_prj/<solution>/syn/report/<name>_csynth.xml`; Vitis writes one
+    per sub-function beside it) and the `vivado_synth.rpt` hls4ml's Vivado synthesis script saves."""
+    tcl = hls_dir / "project.tcl"
+    found = re.search(r'set project_name "([^"]+)"', tcl.read_text()) if tcl.is_file() else None
+    if found is None:
+        return []
+    name = found.group(1)
+    files = sorted(hls_dir.glob(f"{name}_prj/*/syn/report/{name}_csynth.xml"))
     if (hls_dir / "vivado_synth.rpt").is_file():
         files.append(hls_dir / "vivado_synth.rpt")
     return files
