@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+pytest_plugins = ["pytester"]  # tests/regress runs a sample user repository under its own pytest
 
 
 @pytest.fixture(scope="session", autouse=True)

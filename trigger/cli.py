@@ -165,6 +165,8 @@ def compile_main(argv: list[str] | None = None) -> int:
         final = opts.output_dir.resolve()
         print(f"project: {final}")
         print(f"report:  {final / 'report.md'}  ({final / 'report.json'})")
+        if (final / project.KEPT[0]).is_file():
+            print(f"golden:  {final / project.KEPT[0]} (kept; `trigger-regress check {opts.output_dir}` compares)")
         print(
             f"time:    {ctx.clock.total:.1f} s total; "
             + ", ".join(f"{k} {v:.1f} s" for k, v in ctx.clock.seconds.items())
@@ -289,6 +291,49 @@ def report_main(argv: list[str] | None = None) -> int:
         return 0
 
     return _guarded("trigger-report", body, "reports already rewritten stay as they are.")
+
+
+def regress_parser() -> argparse.ArgumentParser:
+    """Arguments of trigger-regress."""
+    p = argparse.ArgumentParser(
+        prog="trigger-regress",
+        description="Golden vectors beside a trigger-compile project: record the emulation's raw fixed-point "
+        "outputs, then check later (after a change of model, tool version or configuration) that a rebuilt "
+        "emulation still gives them bit for bit.",
+        epilog="exit codes: 0 recorded / bit-exact; 2 bad usage or input; 3 a difference (table printed).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="store golden inputs and outputs in DIR/vectors/golden.{npz,json}")
+    rec.add_argument("project", type=Path, help="project directory written by trigger-compile")
+    rec.add_argument("--inputs", type=Path, help="input vectors .npy (default: the project's DIR/vectors/inputs.npy)")
+    rec.add_argument("--model", type=Path, help="model file (default: the one the project was compiled from)")
+    chk = sub.add_parser("check", help="rebuild the emulation on the golden inputs and compare exactly")
+    chk.add_argument("project", type=Path, help="project directory holding vectors/golden.{npz,json}")
+    chk.add_argument("--cosim", action="store_true", help="also rebuild and co-simulate the RTL")
+    chk.add_argument("--simulator", choices=SIMULATORS, default="verilator")
+    chk.add_argument("--model", type=Path, help="model file (default: the project's, else golden.json's)")
+    return p
+
+
+def regress_main(argv: list[str] | None = None) -> int:
+    """Entry point of trigger-regress; returns the exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = regress_parser().parse_args(argv)
+
+    def body() -> int:
+        from trigger.regress.check import check, record
+
+        if args.command == "record":
+            for path in record(args.project, args.inputs, args.model):
+                print(f"golden:  {path}")
+            return 0
+        result = check(args.project, args.cosim, args.simulator, args.model)
+        print(result.message())
+        if not result.passed:
+            raise CheckFailed(f"{result.project}: golden vectors differ ({'; '.join(result.failures)}).")
+        return 0
+
+    return _guarded("trigger-regress", body, "no golden file was changed.")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,12 @@ def build_manifest(source, options: dict, hls_config: dict, timings: dict) -> di
     """Everything needed to reproduce the compile."""
     return {
         "tools": tool_versions(),
-        "model": {"file": source.path.name, "files": [f.name for f in source.files], "sha256": source.sha256},
+        "model": {
+            "file": source.path.name,
+            "path": str(source.path.resolve()),
+            "files": [f.name for f in source.files],
+            "sha256": source.sha256,
+        },
         "options": options,
         "hls4ml_config": hls_config,
         "timings_s": timings,

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from trigger.errors import InputError
 
+KEPT = ("vectors/golden.npz", "vectors/golden.json")  # the user's golden vectors survive a --force recompile
+
 
 def check_target(final: Path, force: bool) -> None:
     """Refuse a non-empty output directory unless forced (before any work is done)."""
@@ -36,6 +38,7 @@ def staged(final: Path, force: bool) -> Iterator[Path]:
         raise
     _relocate_text(tmp, final)
     if final.exists():
+        _carry_over(final, tmp)
         shutil.rmtree(final)
     tmp.rename(final)
 
@@ -46,3 +49,12 @@ def _relocate_text(tmp: Path, final: Path) -> None:
         f = tmp / name
         if f.exists():
             f.write_text(f.read_text().replace(str(tmp), str(final)))
+
+
+def _carry_over(final: Path, tmp: Path) -> None:
+    """Copy the files in KEPT from the project being replaced into the new one."""
+    for name in KEPT:
+        old, new = final / name, tmp / name
+        if old.is_file() and not new.exists():
+            new.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(old, new)

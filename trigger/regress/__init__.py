@@ -1,0 +1,1 @@
+"""Emulation regression tests: golden vectors kept beside a project, re-checked bit for bit."""
