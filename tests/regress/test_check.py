@@ -91,3 +91,17 @@ def test_check_with_cosim_rebuilds_and_simulates_the_rtl(tiny_plain, tmp_path, c
     assert regress_main(["check", str(project), "--cosim", "--simulator", "icarus"]) == 0
     out = capsys.readouterr().out
     assert "[5/6] cosim" in out and "50 golden vectors, bit-exact" in out
+
+
+def test_bad_inputs_and_missing_golden_files_are_clear_errors(tiny_plain, tmp_path, capsys):
+    from trigger.cli import regress_main
+
+    project = tmp_path / "p"
+    shutil.copytree(tiny_plain, project)
+    assert regress_main(["check", str(project)]) == 2
+    assert f"trigger-regress record {project}" in capsys.readouterr().err
+    np.save(tmp_path / "x.npy", np.zeros((4, 7)))
+    assert regress_main(["record", str(project), "--inputs", str(tmp_path / "x.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "x.npy" in err and "(4, 7)" in err and "Traceback" not in err
+    assert not list((project / "vectors").glob("golden.*"))
