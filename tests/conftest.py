@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 pytest_plugins = ["pytester"]  # tests/regress runs a sample user repository under its own pytest
+collect_ignore = ["regress/sample_repo"]  # ... and only there: it is never collected by this suite
 
 
 @pytest.fixture(scope="session", autouse=True)
