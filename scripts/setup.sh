@@ -27,4 +27,4 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 echo "setup: installing trigger and its pinned dependencies (a few minutes the first time)"
-"$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev]"
+"$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev,physics]"

@@ -81,3 +81,26 @@ class StageClock:
     @property
     def total(self) -> float:
         return round(time.perf_counter() - self.start, 2)
+
+
+def bar(label: str, stream=None):
+    """A `progress(done, total)` callback drawing `label [####......] 3/10, 12 s, ~28 s left`.
+
+    On a terminal the line is redrawn in place; in a log, a line is printed at every tenth.
+    """
+    out = stream or sys.stderr
+    start = time.perf_counter()
+    shown = {"tenth": -1}
+
+    def progress(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - start
+        left = elapsed / done * (total - done) if done else 0.0
+        filled = int(20 * done / max(total, 1))
+        text = f"{label} [{'#' * filled}{'.' * (20 - filled)}] {done}/{total}, {elapsed:.0f} s, ~{left:.0f} s left"
+        if out.isatty():
+            print(f"\r{text}\033[K", end="\n" if done == total else "", file=out, flush=True)
+        elif done * 10 // max(total, 1) > shown["tenth"] or done == total:
+            shown["tenth"] = done * 10 // max(total, 1)
+            print(text, file=out, flush=True)
+
+    return progress
