@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO  := build/jet_tagger_synthetic
 
-.PHONY: setup demo test test-quick lint bench clean
+.PHONY: setup demo test test-quick lint bench examples clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ test-quick: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/cosim_jet.py
 	$(PY) benchmarks/synth.py
+
+examples: $(STAMP)
+	$(PY) examples/jet_tagger/run.py
+	$(PY) examples/anomaly_detection/run.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check trigger tests examples benchmarks

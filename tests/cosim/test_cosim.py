@@ -92,7 +92,9 @@ def test_altered_rtl_is_caught_with_exit_code_3(compiled, tmp_path, capsys):
     assert r["cosim"]["mismatches"] > 0 and r["cosim"]["first_mismatch"] is not None
     assert not r["verdict"]["passed"]
     summary = (project / "report.md").read_text().split("## ")[0]
-    assert f"{r['cosim']['mismatches']} mismatching vectors" in summary and "Verdict | FAIL: co-simulation" in summary
+    assert (
+        f"{r['cosim']['mismatches']} mismatching vectors" in summary and "Verdict | **FAIL**: co-simulation" in summary
+    )
     suite = ET.parse(project / "cosim" / "results.xml").getroot().find("testsuite")
     assert suite.get("failures") == "1"  # cocotb's own verdict agrees
 

@@ -59,3 +59,10 @@ def test_two_prong_jet_has_known_values():
     assert values["c1_b0_mmdt"] == pytest.approx(0.25) and values["c1_b2_mmdt"] == pytest.approx(0.25 * d**2)
     assert values["c2_b1_mmdt"] == 0.0 and values["d2_b2_mmdt"] == 0.0  # no third prong
     assert values["mass_mmdt"] == 80.0 and values["multiplicity"] == 2.0
+
+
+def test_a_jet_groomed_to_one_particle_has_zero_ratios():
+    one = {"pt": np.array([500.0]), "y": np.array([0.1]), "phi": np.array([0.2])}
+    values = dict(zip(NAMES, jet_features(np.array([500.0, 3.0]), one, 0.14), strict=True))
+    assert values["c1_b1_mmdt"] == 0.0 and values["d2_b1_mmdt"] == 0.0 and values["n2_b2_mmdt"] == 0.0
+    assert values["multiplicity"] == 2.0

@@ -68,12 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             def make():
                 return generate_l1events(args.n, n_signal, args.seed, args.jobs, bar("l1events"))
 
-        cached = store.cache_path(rec)
-        if cached.is_file():
-            print(f"cached: {cached}")
-        else:
-            store.save(cached, make(), rec)
-        store.copy(cached, args.out)
+        path, hit = store.cached(rec, make)
+        if hit:
+            print(f"cached: {path}")
+        store.copy(path, args.out)
         print(f"written: {args.out} ({what}) and {args.out.with_suffix('.json')}")
         return 0
 

@@ -9,7 +9,8 @@ mMDT-groomed jet (`_mmdt`):
 
 where e_n(b) sums z_i z_j (z_k) times the product of all pairwise angles^b, and the generalized v_e_n(b)
 (Moult, Necib, Thaler, JHEP 12 (2016) 153) keeps only the v smallest. zlogz (sum of z log z) and the
-multiplicity are taken on the whole (ungroomed) jet.
+multiplicity are taken on the whole (ungroomed) jet. A ratio whose denominator vanishes (a groomed jet
+of one particle) is 0.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def delta_r(y: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return np.hypot(dy, dphi)
 
 
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else 0.0
+
+
 def correlators(z: np.ndarray, dr: np.ndarray) -> dict[str, float]:
     """The groomed jet's ratios from constituent fractions `z` (summing to 1) and distances `dr`."""
     out: dict[str, float] = {}
@@ -59,16 +64,16 @@ def correlators(z: np.ndarray, dr: np.ndarray) -> dict[str, float]:
         e3_min = float(np.sum(zzz * lo)) / 6.0  # 1e3: the smallest angle
         e3_two = float(np.sum(zzz * lo * (ij + ik + jk - lo - hi))) / 6.0  # 2e3: the two smallest
         out[f"e3_b{b}"] = e3
-        out[f"c2_b{b}_mmdt"] = e3 / e2[b] ** 2
-        out[f"d2_b{b}_mmdt"] = e3 / e2[b] ** 3
-        out[f"m2_b{b}_mmdt"] = e3_min / e2[b]
-        out[f"n2_b{b}_mmdt"] = e3_two / e2[b] ** 2
+        out[f"c2_b{b}_mmdt"] = _ratio(e3, e2[b] ** 2)
+        out[f"d2_b{b}_mmdt"] = _ratio(e3, e2[b] ** 3)
+        out[f"m2_b{b}_mmdt"] = _ratio(e3_min, e2[b])
+        out[f"n2_b{b}_mmdt"] = _ratio(e3_two, e2[b] ** 2)
     for b in (0, 1, 2):
         out[f"c1_b{b}_mmdt"] = e2[b]
     e3_a1 = out.pop("e3_b1")  # 3e3 with alpha = 1
     out.pop("e3_b2")
     for b in (1, 2):
-        out[f"d2_a1_b{b}_mmdt"] = e3_a1 / e2[b] ** (3.0 / b)
+        out[f"d2_a1_b{b}_mmdt"] = _ratio(e3_a1, e2[b] ** (3.0 / b))
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from trigger.synth.cache import cache_dir
 
-GENERATOR_VERSION = 1  # bump when the generator's output changes for the same recipe
+GENERATOR_VERSION = 2  # bump when the generator's output changes for the same recipe
 
 
 def recipe(kind: str, **params) -> dict:
@@ -28,6 +28,15 @@ def recipe(kind: str, **params) -> dict:
 def cache_path(rec: dict) -> Path:
     key = hashlib.sha256(json.dumps(rec, sort_keys=True).encode()).hexdigest()[:20]
     return cache_dir() / "data" / f"{rec['kind']}-{key}.npz"
+
+
+def cached(rec: dict, make) -> tuple[Path, bool]:
+    """The cached sample for `rec`, generated with `make()` (-> arrays) when absent; (path, was cached)."""
+    path = cache_path(rec)
+    if path.is_file():
+        return path, True
+    save(path, make(), rec)
+    return path, False
 
 
 def save(path: Path, arrays: dict[str, np.ndarray], rec: dict) -> None:
