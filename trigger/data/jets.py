@@ -63,7 +63,7 @@ def generate_chunk(label: str, n_jets: int, seed: int) -> JetChunk:
     import fastjet
 
     proc = PROCESSES[label]
-    pythia = make_pythia(PROCESSES[label].settings, seed, f"the {label} jet process")
+    pythia = make_pythia(proc.settings, seed, f"the {label} jet process")
     jet_def = fastjet.JetDefinition(fastjet.antikt_algorithm, R)
     kept: list[tuple] = []
     while len(kept) < n_jets:
@@ -90,6 +90,8 @@ def generate_chunk(label: str, n_jets: int, seed: int) -> JetChunk:
                     continue
                 c = consts[ev][j]
                 four = np.stack([ak.to_numpy(c[x]).astype(np.float64) for x in ("px", "py", "pz", "E")], axis=1)
+                if not np.allclose(four.sum(axis=0), [flat[x][f] for x in ("px", "py", "pz", "E")], rtol=1e-6):
+                    raise RuntimeError(f"{label} jets: constituents do not add up to their jet (event {ev}, jet {j})")
                 kept.append((four, j_pt[f], j_eta[f], j_phi[f], float(t_mass[k])))
     kept = kept[:n_jets]
     groomed = _groom([k[0] for k in kept])
