@@ -31,27 +31,37 @@ def change_one_weight_by_one_lsb(model, path) -> None:
         layer.set_weights(original)
 
 
-@pytest.fixture
-def jet_repo(jet_files, tmp_path, compile_cli):
-    """A user's directory: the jet tagger's model file and its compiled project beside it."""
-    shutil.copy(jet_files.h5, tmp_path / "jet.h5")
-    args = ["--target", "xcvu9p", "-o", tmp_path / "jet_prj", "--no-cosim", "--no-synth", "--n-vectors", 200]
-    run = compile_cli(tmp_path / "jet.h5", *args)
-    assert run.code == 0, run.err
-    return tmp_path
+@pytest.fixture(scope="module")
+def recorded_jet(jet_files, tmp_path_factory):
+    """A user's directory: the jet tagger's model file and its compiled project beside it, golden recorded.
+
+    Tests copy it before changing anything.
+    """
+    from trigger.cli import compile_main, regress_main
+
+    repo = tmp_path_factory.mktemp("jet_repo")
+    shutil.copy(jet_files.h5, repo / "jet.h5")
+    args = ["--target", "xcvu9p", "-o", str(repo / "jet_prj"), "--no-cosim", "--no-synth", "--n-vectors", "200"]
+    assert compile_main([str(repo / "jet.h5"), *args]) == 0
+    assert regress_main(["record", str(repo / "jet_prj")]) == 0
+    return repo
 
 
-def test_record_then_check_passes_and_recording_is_reproducible(jet_repo, capsys):
+def _copy(repo, tmp_path):
+    shutil.copytree(repo, tmp_path / "repo")
+    return tmp_path / "repo"
+
+
+def test_record_then_check_passes_and_recording_is_reproducible(recorded_jet, capsys):
     from trigger.cli import regress_main
 
-    project = jet_repo / "jet_prj"
-    assert regress_main(["record", str(project)]) == 0
+    project = recorded_jet / "jet_prj"
     first = {p.name: p.read_bytes() for p in (project / "vectors").glob("golden.*")}
     assert set(first) == {"golden.npz", "golden.json"}
-    assert regress_main(["record", str(project)]) == 0
+    assert regress_main(["record", str(project)]) == 0  # again: the same bytes
     assert {p.name: p.read_bytes() for p in (project / "vectors").glob("golden.*")} == first
     index = json.loads(first["golden.json"])
-    assert index["model"]["path"] == "../jet.h5" and str(jet_repo) not in first["golden.json"].decode()
+    assert index["model"]["path"] == "../jet.h5" and str(recorded_jet) not in first["golden.json"].decode()
     with np.load(project / "vectors" / "golden.npz") as g:  # the project's own C-simulation outputs
         np.testing.assert_array_equal(g["outputs_raw"], np.load(project / "vectors" / "expected_raw.npy"))
     capsys.readouterr()
@@ -59,14 +69,14 @@ def test_record_then_check_passes_and_recording_is_reproducible(jet_repo, capsys
     assert "200 golden vectors, bit-exact" in capsys.readouterr().out
 
 
-def test_one_lsb_weight_change_fails_with_a_table(jet_repo, jet_files, compile_cli, capsys):
+def test_one_lsb_weight_change_fails_with_a_table(recorded_jet, jet_files, tmp_path, compile_cli, capsys):
     from trigger.cli import regress_main
 
-    project = jet_repo / "jet_prj"
-    assert regress_main(["record", str(project)]) == 0
+    repo = _copy(recorded_jet, tmp_path)
+    project = repo / "jet_prj"
     golden = (project / "vectors" / "golden.npz").read_bytes()
-    change_one_weight_by_one_lsb(jet_files.model, jet_repo / "jet.h5")
-    run = compile_cli(jet_repo / "jet.h5", "--target", "xcvu9p", "-o", project, "--force", "--no-cosim", "--no-synth")
+    change_one_weight_by_one_lsb(jet_files.model, repo / "jet.h5")
+    run = compile_cli(repo / "jet.h5", "--target", "xcvu9p", "-o", project, "--force", "--no-cosim", "--no-synth")
     assert run.code == 0, run.err
     assert "golden:" in run.out and (project / "vectors" / "golden.npz").read_bytes() == golden  # kept by --force
     capsys.readouterr()
