@@ -115,3 +115,5 @@ def test_bad_inputs_and_missing_golden_files_are_clear_errors(tiny_plain, tmp_pa
     err = capsys.readouterr().err
     assert "x.npy" in err and "(4, 7)" in err and "Traceback" not in err
     assert not list((project / "vectors").glob("golden.*"))
+    assert regress_main(["record", str(project), "--model", str(tmp_path / "nope.h5")]) == 2
+    assert "nope.h5: no such model file (--model)" in capsys.readouterr().err

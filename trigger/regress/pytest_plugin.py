@@ -3,7 +3,7 @@
     def test_jet_tagger(trigger_golden):
         trigger_golden("models/jet_tagger")   # a trigger-compile project with vectors/golden.*
 
-The project path is taken relative to the test file. The check rebuilds the emulation from the
+Project and model paths are taken relative to the test file. The check rebuilds the emulation from the
 project's model file and configuration and fails with the mismatch table when any raw output differs.
 `pytest --trigger-cosim` also co-simulates the rebuilt RTL in every check.
 """
@@ -32,9 +32,13 @@ def trigger_golden(request: pytest.FixtureRequest):
         from trigger.errors import TriggerError
         from trigger.regress.check import check
 
-        path = Path(project) if Path(project).is_absolute() else here / project
+        def near(p: str | Path) -> Path:
+            return Path(p) if Path(p).is_absolute() else here / p
+
+        path = near(project)
+        use_cosim = default_cosim if cosim is None else cosim
         try:
-            result = check(path, default_cosim if cosim is None else cosim, model=Path(model) if model else None)
+            result = check(path, use_cosim, model=near(model) if model is not None else None)
         except TriggerError as exc:
             pytest.fail(f"trigger golden check of {path}: {exc}", pytrace=False)
         if not result.passed:

@@ -48,9 +48,12 @@ def configuration(project: Path) -> dict:
 
 def model_file(project: Path, override: Path | None, recorded: str | None = None) -> Path:
     """The model to rebuild from: `--model`, else the manifest's path, else the golden index's (relative to DIR)."""
+    if override is not None:
+        if not override.is_file():
+            raise InputError(f"{override}: no such model file (--model).")
+        return override.resolve()
     m = manifest(project)
-    candidates = [override] if override else []
-    candidates += [Path(p) for p in (m["model"].get("path"), m["options"].get("model")) if p]
+    candidates = [Path(p) for p in (m["model"].get("path"), m["options"].get("model")) if p]
     if recorded:
         candidates.append(project / recorded)
     for c in candidates:
