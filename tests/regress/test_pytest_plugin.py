@@ -13,8 +13,12 @@ SAMPLE = Path(__file__).parent / "sample_repo"
 
 
 @pytest.fixture
-def user_repo(pytester, tiny_files, compile_cli) -> Path:
-    """The sample repository with its model compiled and golden vectors recorded."""
+def user_repo(tiny_plain, pytester, tiny_files, compile_cli) -> Path:
+    """The sample repository with its model compiled and golden vectors recorded.
+
+    `tiny_plain` (a session compile) comes first so that hls4ml and its stack are imported before
+    pytester snapshots sys.modules: its teardown would otherwise unload them between the two tests.
+    """
     from trigger.cli import regress_main
 
     root = pytester.path
