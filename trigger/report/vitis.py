@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from trigger.errors import InputError
-from trigger.report.resources import with_utilization
+from trigger.report.resources import fits_failure, with_utilization
 
 SOURCE = "vitis-report"
 NOT_RUN = (
@@ -105,8 +105,6 @@ def vitis_block(hls_dir: Path, totals: dict[str, int], budget_ns: float) -> dict
 
 def vitis_failures(block: dict, device: str, allow_over_budget: bool) -> list[str]:
     """Over-budget latency and resources beyond the part, as the Vitis reports give them."""
-    from trigger.report.resources import fits_failure
-
     out = []
     lat = block.get("csynth", {}).get("latency")
     if lat and not lat["within_budget"] and not allow_over_budget:
