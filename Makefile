@@ -24,10 +24,10 @@ demo: $(STAMP)
 	echo "demo wall time: $$((ms / 1000)).$$((ms % 1000 / 100)) s (exit code $$rc)"; exit $$rc
 
 test: $(STAMP)
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra -n 2 --dist loadgroup
 
 test-quick: $(STAMP)
-	$(PY) -m pytest -ra -m "not slow"
+	$(PY) -m pytest -ra -n 2 --dist loadgroup -m "not slow"
 
 bench: $(STAMP)
 	$(PY) benchmarks/cosim_jet.py

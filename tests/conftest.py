@@ -14,6 +14,19 @@ pytest_plugins = ["pytester"]  # tests/regress runs a sample user repository und
 collect_ignore = ["regress/sample_repo"]  # ... and only there: it is never collected by this suite
 
 
+# Session fixtures too costly to build on both pytest-xdist workers: their users share one worker
+# (`make test` runs `-n 2 --dist loadgroup`); everything else is balanced across the two.
+SHARED_FIXTURE_GROUPS = {"compiled": "full-compiles"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, group in SHARED_FIXTURE_GROUPS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 @pytest.fixture(scope="session", autouse=True)
 def synthesis_cache(tmp_path_factory):
     """A session-private synthesis cache: tests never read results cached by earlier runs or by the user."""

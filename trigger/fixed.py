@@ -19,11 +19,16 @@ _AP_RE = re.compile(r"^(ap_)?(u?)fixed<\s*(\d+)\s*,\s*(-?\d+)\s*(,\s*\w+\s*)*>$"
 
 @dataclass(frozen=True)
 class FixedType:
-    """A two's-complement (or unsigned) fixed-point type."""
+    """A two's-complement (or unsigned) fixed-point type, or hls4ml's one-bit bipolar encoding.
+
+    `bipolar`: hls4ml's `XnorPrecisionType` (printed `uint<1>`) stores a value of {-1, +1} (a
+    BipolarQuant / binary activation) as one bit b meaning 2b - 1; its raw integer is that bit.
+    """
 
     width: int
     integer: int
     signed: bool
+    bipolar: bool = False
 
     @property
     def frac(self) -> int:
@@ -47,17 +52,29 @@ class FixedType:
         return 2.0**top - self.lsb
 
     def __str__(self) -> str:
+        if self.bipolar:
+            return BIPOLAR_NAME
         return f"{'' if self.signed else 'u'}fixed<{self.width},{self.integer}>"
 
     def to_raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Raw integers of `x` and a mask of values that lie on this type's grid."""
-        scaled = np.asarray(x, dtype=np.float64) * 2.0**self.frac
+        """Raw integers of real values `x` and a mask of values that lie on this type's grid."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.bipolar:  # -1 -> 0, +1 -> 1; anything else is off the grid
+            return (x > 0).astype(np.int64), np.abs(x) == 1.0
+        scaled = x * 2.0**self.frac
         raw = np.round(scaled)
         return raw.astype(np.int64), raw == scaled
 
     def from_raw(self, raw: np.ndarray) -> np.ndarray:
         """Real values of raw integers."""
+        if self.bipolar:
+            return 2.0 * np.asarray(raw, dtype=np.float64) - 1.0
         return np.asarray(raw, dtype=np.float64) * self.lsb
+
+    def from_hls_values(self, values: np.ndarray) -> np.ndarray:
+        """Real values of what hls4ml's C simulation prints for this type (a bipolar bit prints as 0/1)."""
+        values = np.asarray(values, dtype=np.float64)
+        return 2.0 * values - 1.0 if self.bipolar else values
 
     def spec(self, rnd: str = "TRN", sat: str = "SAT") -> dict:
         """This type as a conversion spec for `hls_quantize_np` (default: truncate, saturate)."""
@@ -66,19 +83,35 @@ class FixedType:
 
     def quantize(self, x: np.ndarray) -> np.ndarray:
         """Place values on the grid (truncate towards minus infinity) and saturate to the range."""
+        if self.bipolar:  # BipolarQuant: x >= 0 -> +1, else -1
+            return np.where(np.asarray(x, dtype=np.float64) >= 0, 1.0, -1.0)
         return hls_quantize_np(x, self.spec())
 
 
+BIPOLAR_NAME = "bipolar<1>"
+BIPOLAR = FixedType(1, 1, False, bipolar=True)
+
+
 def fixed_type_from_str(text: str) -> FixedType:
-    """FixedType of its own string form (`fixed<16,6>`, `ufixed<8,0>`) or an ap_fixed type string."""
+    """FixedType of its own string form (`fixed<16,6>`, `ufixed<8,0>`, `bipolar<1>`) or an ap_fixed type string."""
+    if text.strip() == BIPOLAR_NAME:
+        return BIPOLAR
     m = _AP_RE.match(text.replace(" ", ""))
     if not m:
         raise ValueError(f"{text!r} is not a fixed-point type")
     return FixedType(int(m.group(3)), int(m.group(4)), m.group(2) != "u")
 
 
+def is_xnor_precision(precision) -> bool:
+    """True for hls4ml's `XnorPrecisionType`, also after a backend has re-classed it (the Vitis backend makes
+    every precision an instance of a generated subclass such as `APXnorPrecisionType`)."""
+    return any(cls.__name__ == "XnorPrecisionType" for cls in type(precision).__mro__)
+
+
 def from_hls_precision(precision) -> FixedType:
-    """FixedType of an hls4ml `FixedPrecisionType` / `IntegerPrecisionType`."""
+    """FixedType of an hls4ml `FixedPrecisionType` / `IntegerPrecisionType` / `XnorPrecisionType`."""
+    if is_xnor_precision(precision):
+        return BIPOLAR
     width = int(precision.width)
     integer = int(getattr(precision, "integer", width))
     return FixedType(width, integer, bool(precision.signed))

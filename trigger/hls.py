@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from trigger import hls4ml_fixes
+from trigger.culprit import find_culprit, first_line
+from trigger.errors import InputError
 from trigger.frontends.base import SourceModel
 from trigger.options import CompileOptions
 
@@ -51,6 +54,7 @@ def _post_training_precision(layer: dict[str, Any], precision: str) -> None:
 
 def convert(source: SourceModel, config: dict[str, Any], opts: CompileOptions, hls_dir: Path):
     """Convert to an hls4ml ModelGraph for the Vitis backend (nothing written yet)."""
+    hls4ml_fixes.apply()
     return source.to_hls(
         config,
         output_dir=str(hls_dir),
@@ -59,6 +63,17 @@ def convert(source: SourceModel, config: dict[str, Any], opts: CompileOptions, h
         part=opts.part.part,
         clock_period=opts.clock_ns,
     )
+
+
+def conversion_error(source: SourceModel, exc: BaseException) -> InputError:
+    """`file: node 'X' (op Y): hls4ml cannot convert it (reason)` for a failure inside hls4ml."""
+    where = find_culprit(exc)
+    reason = first_line(exc)
+    if where is None:
+        return InputError(f"{source.path}: hls4ml cannot convert the model ({reason}).")
+    what = source.describe(where.name, where.op)
+    in_pass = f" in its {where.hls4ml_pass} pass" if where.hls4ml_pass else ""
+    return InputError(f"{source.path}: {what}: hls4ml cannot convert it{in_pass} ({reason}).")
 
 
 def write_project(hls_model) -> None:

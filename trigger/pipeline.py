@@ -50,22 +50,22 @@ def step_hls(ctx: Context) -> None:
     """Configure hls4ml, convert, and write the Vitis HLS project to DIR/hls/."""
     src = ctx.source
     with captured(ctx.log("hls")):
-        ctx.hls_config = hls.build_config(src, ctx.opts)
         try:
+            ctx.hls_config = hls.build_config(src, ctx.opts)
             ctx.hls_model = hls.convert(src, ctx.hls_config, ctx.opts, ctx.workdir / "hls")
+            hls.write_project(ctx.hls_model)
         except InputError:
             raise
-        except Exception as exc:
-            raise InputError(f"{src.path}: hls4ml cannot convert the model ({type(exc).__name__}: {exc}).") from exc
-        hls.write_project(ctx.hls_model)
+        except Exception as exc:  # hls4ml raises bare errors from its handlers and passes: name the node
+            raise hls.conversion_error(src, exc) from exc
 
 
 def step_emulate(ctx: Context) -> None:
     """C-simulate the project on the vectors and compare with the reference model exactly."""
     src, hm, opts = ctx.source, ctx.hls_model, ctx.opts
-    point = emulation.compare_point(hm)
+    point = emulation.compare_point(hm, check_parameters=src.quantized)
     if point.anchor and not src.has_layer(point.anchor):
-        point = emulation.output_point(hm, point.approximate_layers)
+        point = emulation.output_point(hm, point)
     in_type = from_hls_precision(hm.get_input_variables()[0].type.precision)
     shape = src.input_shapes()[0]
     vec = (
@@ -106,6 +106,7 @@ def step_emulate(ctx: Context) -> None:
         "argmax_agreement": cmp.argmax_agreement,
         "final_output": {"max_abs_diff": cmp.final_max_abs_diff, "argmax_agreement": cmp.final_argmax_agreement},
         "approximate_layers": point.approximate_layers,
+        "approximate_why": point.approximate_why,
         "first_mismatch": cmp.first_mismatch(),
         "min_agreement": opts.min_agreement,
     }

@@ -94,3 +94,53 @@ def test_explicit_batch_normalization(tmp_path):
     assert "BatchNormalization" in {layer.class_name for layer in hm.get_layers()}
     _, info, _ = _assert_exact_against_c_simulation(hm)
     assert "BatchNormalization" in {layer["cls"] for layer in info["layers"]}
+
+
+@pytest.fixture(scope="module")
+def deep_bn_mlp(tmp_path_factory):
+    """A float 8-(8-BN-ReLU)x6-3 MLP as .h5 and as tf2onnx ONNX (post-training quantized by trigger)."""
+    from models import deep_float_bn_mlp
+
+    return dict(zip(("h5", "onnx"), deep_float_bn_mlp(tmp_path_factory.mktemp("deep_bn")), strict=True))
+
+
+@pytest.mark.parametrize("route", ["h5", "onnx"])
+def test_deep_post_training_quantized_mlp_with_batch_norm(route, deep_bn_mlp, tmp_path):
+    """Six hidden layers at ap_fixed<16,6>: every BatchNormalization/ApplyAlpha and the output are exact.
+
+    da4ml's scale factor of the hardware words shrinks by up to 2**-10 per constant multiplication;
+    with Python's default 28-digit decimals the bias constants of the deep layers were stored one
+    LSB short and every vector differed from the C simulation (the ONNX route at `bn_Add_5`, ...).
+    """
+    from trigger.emulation import compare_point
+    from trigger.fixed import from_hls_precision
+    from trigger.rtl.translate import trace_hls_model
+    from trigger.vectors import generate
+
+    hm = hls_model_of(deep_bn_mlp[route], tmp_path)
+    norms = [lay.name for lay in hm.get_layers() if lay.class_name in ("BatchNormalization", "ApplyAlpha")]
+    assert sum(lay.class_name == "Dense" for lay in hm.get_layers()) == 7
+    assert len(norms) == (6 if route == "h5" else 19)  # ONNX: an Add per bias, Mul + Add per BN
+    in_var = hm.get_input_variables()[0]
+    x = generate(from_hls_precision(in_var.type.precision), tuple(in_var.shape), 2000, seed=3).x
+    _, trace = hm.trace(x)
+    point = compare_point(hm).layer
+    for layer in [*norms[-4:], *(["bn_Add_5"] if route == "onnx" else []), point]:
+        ftype = from_hls_precision(hm.graph[layer].get_output_variable().type.precision)
+        comb, _ = trace_hls_model(hm, layer)
+        expected, on_grid = ftype.to_raw(trace[layer].reshape(len(x), -1))
+        got, got_on_grid = ftype.to_raw(comb.predict(x))
+        assert on_grid.all() and got_on_grid.all()
+        np.testing.assert_array_equal(got, expected, err_msg=f"layer {layer}")
+        assert len(np.unique(expected)) > 100
+
+
+def test_rounding_decimal_bookkeeping_is_unsupported_not_wrong(deep_bn_mlp, tmp_path, monkeypatch):
+    """With too few decimal digits the trace reports Unsupported instead of emitting a wrong constant."""
+    import trigger.rtl.translate as translate
+    from trigger.emulation import compare_point
+
+    hm = hls_model_of(deep_bn_mlp["onnx"], tmp_path)
+    monkeypatch.setattr(translate, "DECIMAL_DIGITS", (28,))  # Python's default context
+    with pytest.raises(translate.Unsupported, match="decimal bookkeeping .* would round even with 28 digits"):
+        translate.trace_hls_model(hm, compare_point(hm).layer)

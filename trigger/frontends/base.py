@@ -66,3 +66,7 @@ class SourceModel(ABC):
     @abstractmethod
     def predict_input_of(self, x: np.ndarray, layer: str) -> np.ndarray:
         """Reference value of the tensor that feeds the named layer (or node)."""
+
+    def describe(self, name: str, op: str) -> str:
+        """How a message names the node/layer `name` (an hls4ml layer name) of this model."""
+        return f"layer '{name}' ({op})"

@@ -68,11 +68,63 @@ def _read_model(path: Path, weights: Path | None):
         raise InputError(f"{path}: cannot be read as a Keras model ({first}).") from exc
 
 
+# hls4ml's ModelGraph reserves these layer names ("No model layer should be named 'input'").
+RESERVED_NAMES = {"input"}
+
+
+def _renamed(name: str, taken: set[str]) -> str:
+    k, new = 0, f"{name}_layer"
+    while new in taken:
+        k += 1
+        new = f"{name}_layer{k}"
+    return new
+
+
+def _rename_reserved(model, custom: dict[str, Any]):
+    """The same model with layers named as hls4ml reserves renamed (`input` -> `input_layer`), weights kept.
+
+    A workaround in one place for hls4ml 1.3.0's reserved-name check (`ModelGraph`): the names are
+    rewritten in the functional config (layer names and every reference to them) and the model rebuilt.
+    """
+    import tensorflow as tf
+
+    names = {layer.name for layer in model.layers}
+    clash = names & RESERVED_NAMES
+    if not clash or not isinstance(model, tf.keras.Model) or type(model).__name__ == "Sequential":
+        return model, {}
+    mapping = {old: _renamed(old, names) for old in clash}
+    config = model.get_config()
+
+    def fix(value):
+        if isinstance(value, str):
+            return mapping.get(value, value)
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        return value
+
+    for layer in config["layers"]:
+        layer["name"] = fix(layer["name"])
+        layer["config"]["name"] = fix(layer["config"]["name"])
+        layer["inbound_nodes"] = [
+            [[fix(ref[0]), *ref[1:]] for ref in node] if isinstance(node, list) else node
+            for node in layer.get("inbound_nodes", [])
+        ]
+    config["input_layers"] = fix(config["input_layers"])
+    config["output_layers"] = fix(config["output_layers"])
+    rebuilt = tf.keras.Model.from_config(config, custom_objects=custom)
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt, mapping
+
+
 @register(".h5", ".keras", ".json")
 def load_keras(path: Path, weights: Path | None = None) -> SourceModel:
     """Load a Keras/QKeras model file."""
     model, files = _read_model(path, weights)
-    return KerasModel(path, files, model)
+    _, custom = _keras_stack()
+    model, renamed = _rename_reserved(model, custom)
+    source = KerasModel(path, files, model)
+    source.renamed = renamed
+    return source
 
 
 class KerasModel(SourceModel):
@@ -124,10 +176,32 @@ class KerasModel(SourceModel):
     def predict(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
 
+    def _split_activation(self, name: str):
+        """The Keras layer whose fused activation hls4ml split off as layer `name` (`<layer>_<activation>`)."""
+        for lay in self.model.layers:
+            act = lay.get_config().get("activation") if hasattr(lay, "activation") else None
+            act_name = act.get("class_name") if isinstance(act, dict) else act
+            if act_name and name == f"{lay.name}_{act_name}":
+                return lay
+        return None
+
     def has_layer(self, layer: str) -> bool:
-        return any(lay.name == layer for lay in self.model.layers)
+        return any(lay.name == layer for lay in self.model.layers) or self._split_activation(layer) is not None
 
     def predict_input_of(self, x: np.ndarray, layer: str) -> np.ndarray:
+        """Input of a Keras layer, or, for an activation hls4ml split off a layer (a Dense ending in
+        softmax), that layer's pre-activation output (the same layer with a linear activation)."""
         tf, _ = _keras_stack()
-        sub = tf.keras.Model(self.model.inputs, self.model.get_layer(layer).input)
+        names = {lay.name for lay in self.model.layers}
+        if layer in names:
+            sub = tf.keras.Model(self.model.inputs, self.model.get_layer(layer).input)
+        else:
+            fused = self._split_activation(layer)
+            if fused is None:
+                raise KeyError(layer)
+            config = {**fused.get_config(), "activation": "linear", "name": f"{fused.name}_preactivation"}
+            linear = type(fused).from_config(config)
+            out = linear(fused.input)
+            linear.set_weights(fused.get_weights())
+            sub = tf.keras.Model(self.model.inputs, out)
         return np.asarray(sub.predict(x, batch_size=1024, verbose=0), dtype=np.float64)

@@ -1,4 +1,11 @@
-"""ONNX frontend: QONNX (`Quant` nodes, executed by qonnx) and float ONNX (executed by onnxruntime)."""
+"""ONNX frontend: QONNX (`Quant` nodes) and float ONNX, from any exporter.
+
+A model is read, canonicalised (`onnx_canon`: forms real exporters emit that hls4ml's handlers do not
+expect), cleaned with qonnx's sequence (constant folding, channels-last, Gemm -> MatMul), and only
+then are its ops checked.  Each node keeps its original name in `doc_string`, so messages name the
+node as the user's file does.  The reference executor is qonnx's for QONNX and for graphs with
+qonnx custom-domain nodes, onnxruntime otherwise.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import numpy as np
 from trigger.errors import InputError
 from trigger.frontends import register
 from trigger.frontends.base import SourceModel
+from trigger.frontends.onnx_canon import IMPLICIT_PERM_NOTE, canonicalize
 
 QUANT_OPS = {"Quant", "IntQuant", "BipolarQuant", "Trunc"}
 
@@ -24,12 +32,31 @@ def _clean(model, path: Path):
 
     try:
         w = cleanup_model(ModelWrapper(model))
-        w = w.transform(ConvertToChannelsLastAndClean())
-        w = w.transform(GemmToMatMul())
+        w = _keeping_names(w, ConvertToChannelsLastAndClean())
+        w = _keeping_names(w, GemmToMatMul())
         w = w.transform(RemoveIdentityOps())
         return cleanup_model(w)
     except Exception as exc:
         raise InputError(f"{path}: qonnx clean-up failed ({type(exc).__name__}: {exc}).") from exc
+
+
+def _keeping_names(wrapper, transformation):
+    """Apply a qonnx transformation; nodes it creates inherit the file's name of the node they replace
+    (a node gone after the transformation that shares a tensor with them: Gemm -> MatMul + Add)."""
+    before = {n.doc_string: list(n.output) + list(n.input) for n in wrapper.graph.node}
+    wrapper = wrapper.transform(transformation)
+    surviving = {n.doc_string for n in wrapper.graph.node}
+    by_tensor: dict[str, str] = {}
+    for tag, tensors in before.items():
+        if tag.startswith(NAME_TAG) and tag not in surviving:
+            for t in tensors:
+                by_tensor.setdefault(t, tag)
+    for node in wrapper.graph.node:
+        if not node.doc_string.startswith(NAME_TAG):
+            tag = next((by_tensor[t] for t in list(node.output) + list(node.input) if t in by_tensor), None)
+            if tag:
+                node.doc_string = tag
+    return wrapper
 
 
 def _read(path: Path):
@@ -43,6 +70,20 @@ def _read(path: Path):
     if len(model.graph.node) == 0 or len(model.graph.input) == 0:
         raise InputError(f"{path}: is not an ONNX model with a graph (no nodes or no inputs).")
     return model
+
+
+def _input_dependent(graph) -> set[str]:
+    """Tensors computed from the graph input (the rest, e.g. quantized weights, carry no batch axis)."""
+    inits = {i.name for i in graph.initializer}
+    live = {i.name for i in graph.input if i.name not in inits}
+    for node in graph.node:  # topologically sorted
+        if any(i in live for i in node.input):
+            live.update(node.output)
+    return live
+
+
+def _attr_int(node, name: str) -> int:
+    return next((int(a.i) for a in node.attribute if a.name == name), 0)
 
 
 def _check_shapes(model, path: Path) -> None:
@@ -62,54 +103,107 @@ def _check_shapes(model, path: Path) -> None:
                 )
 
 
-# Ops the qonnx clean-up rewrites into supported ones (Gemm -> MatMul + Add, Identity/Dropout removed).
-CLEANED_AWAY = {"Gemm", "Identity", "Dropout"}
+NAME_TAG = "trigger-original-name:"
 
 
-def _input_dependent(graph) -> list:
-    """Nodes that depend on the graph input (the rest are constant and folded by the clean-up)."""
-    inits = {i.name for i in graph.initializer}
-    live = {i.name for i in graph.input if i.name not in inits}
-    nodes = []
-    for node in graph.node:  # ONNX graphs are topologically sorted
-        if any(i in live for i in node.input):
-            live.update(node.output)
-            nodes.append(node)
-    return nodes
+def _tag_names(model) -> None:
+    """Remember each node's name in the file (qonnx's clean-up renames nodes to `<op>_<k>`)."""
+    for node in model.graph.node:
+        node.doc_string = NAME_TAG + (node.name or node.output[0])
 
 
-def _check_ops(graph, path: Path, allowed_extra: set[str] = frozenset()) -> None:
+def original_name(node) -> str:
+    """The name a node had in the user's file (its current name if it was made by a rewrite)."""
+    doc = (node.doc_string or "").split("\n")[0]  # rewrites add notes on further lines
+    return doc[len(NAME_TAG) :] if doc.startswith(NAME_TAG) else node.name
+
+
+def _check_batch_axis(graph, path: Path) -> None:
+    """hls4ml takes every tensor batch-first: a Transpose that moves axis 0 cannot be converted.
+
+    A Transpose without `perm` reverses all axes (ONNX's default), so it always moves the batch axis
+    (seen in an onnxmltools 1.3 export of a Keras MLP with BatchNormalization, which onnxruntime
+    cannot run either).
+    """
+    live = _input_dependent(graph)
+    for node in graph.node:
+        if node.op_type != "Transpose" or node.input[0] not in live:  # weights may be transposed freely
+            continue
+        perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
+        if perm is not None and perm[:1] != [0]:
+            implicit = (
+                "has no perm attribute, so it reverses all axes"
+                if node.doc_string.endswith(IMPLICIT_PERM_NOTE)
+                else f"has perm {perm}"
+            )
+            raise InputError(
+                f"{path}: node '{original_name(node)}' (op Transpose) {implicit}, moving the batch axis; "
+                "hls4ml needs the batch axis first in every tensor."
+            )
+
+
+def _check_ops(graph, path: Path) -> None:
+    """Every node left after the clean-up must have an hls4ml handler (constant subgraphs are folded by then)."""
     import hls4ml
 
     supported = set(hls4ml.converters.get_supported_onnx_layers())
-    for node in _input_dependent(graph):
-        if node.op_type not in supported | allowed_extra:
+    for node in graph.node:
+        if node.op_type not in supported:
             raise InputError(
-                f"{path}: node '{node.name or node.output[0]}' has op type {node.op_type}, which hls4ml cannot "
+                f"{path}: node '{original_name(node)}' has op type {node.op_type}, which hls4ml cannot "
                 f"convert. Supported ONNX ops: {', '.join(sorted(supported))}."
             )
 
 
 @register(".onnx")
 def load_onnx(path: Path, weights: Path | None = None) -> SourceModel:
-    """Load a QONNX or float ONNX model and clean it for hls4ml."""
+    """Load a QONNX or float ONNX model, canonicalise and clean it for hls4ml, then check its ops."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
     model = _read(path)
     _check_shapes(model, path)
-    _check_ops(model.graph, path, CLEANED_AWAY)
-    wrapper = _clean(model, path)
+    _tag_names(model)
+    applied: list[str] = []
+    try:
+        wrapper = canonicalize(cleanup_for_rewrites(ModelWrapper(model)), applied.append)
+    except Exception as exc:
+        raise InputError(f"{path}: cannot be prepared for hls4ml ({type(exc).__name__}: {exc}).") from exc
+    _check_batch_axis(wrapper.graph, path)
+    file_ops = {n.name or n.output[0]: n.op_type for n in model.graph.node}
+    wrapper = _clean(wrapper.model, path)
     _check_ops(wrapper.graph, path)
-    return OnnxModel(path, [path], wrapper)
+    source = OnnxModel(path, [path], wrapper, applied)
+    source._file_ops = file_ops
+    return source
+
+
+def cleanup_for_rewrites(wrapper):
+    """Shapes (and the domains qonnx expects) on every tensor, so the rewrites can read ranks."""
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    for node in wrapper.graph.node:  # the same domain fix qonnx's cleanup_model makes first
+        if node.op_type in ("Quant", "Trunc", "BipolarQuant"):
+            node.domain = "qonnx.custom_op.general"
+    return wrapper.transform(InferShapes())
+
+
+STANDARD_DOMAINS = {"", "ai.onnx"}
 
 
 class OnnxModel(SourceModel):
-    """A cleaned ONNX graph; QONNX runs under qonnx execution, float ONNX under onnxruntime."""
+    """A cleaned ONNX graph, executed as the reference by qonnx (QONNX, or any graph holding qonnx's
+    custom-domain nodes such as the channels-last Conv the clean-up makes) or else by onnxruntime."""
 
-    def __init__(self, path: Path, files: list[Path], wrapper):
+    def __init__(self, path: Path, files: list[Path], wrapper, rewrites: list[str] | None = None):
         super().__init__(path, files)
         self.wrapper = wrapper
+        self.rewrites = list(rewrites or [])
         self.quantized = any(n.op_type in QUANT_OPS for n in wrapper.graph.node)
         self.kind = "qonnx" if self.quantized else "onnx"
-        self.reference_name = "qonnx-execution" if self.quantized else "onnxruntime"
+        self._file_ops: dict[str, str] = {}
+        self.custom_nodes = [n.name for n in wrapper.graph.node if n.domain not in STANDARD_DOMAINS]
+        self.use_qonnx = self.quantized or bool(self.custom_nodes)
+        self.reference_name = "qonnx-execution" if self.use_qonnx else "onnxruntime"
 
     @property
     def input_name(self) -> str:
@@ -137,9 +231,21 @@ class OnnxModel(SourceModel):
         from qonnx.transformation.infer_shapes import InferShapes
 
         copy = ModelWrapper(onnx.ModelProto.FromString(self.wrapper.model.SerializeToString()))
-        del copy.graph.value_info[:]
-        for t in list(copy.graph.input) + list(copy.graph.output):
-            t.type.tensor_type.shape.dim[0].dim_value = n
+        # every tensor of the cleaned graph is batch-first (hls4ml's convention); qonnx's custom ops
+        # need their input shapes stored, so the batch is changed in place rather than re-inferred
+        live = _input_dependent(copy.graph)
+        for t in list(copy.graph.input) + list(copy.graph.output) + list(copy.graph.value_info):
+            dims = t.type.tensor_type.shape.dim
+            if len(dims) and t.name in live:
+                dims[0].Clear()
+                dims[0].dim_value = n
+        for node in copy.graph.node:  # a flatten folded with batch 1 (e.g. Brevitas' x.view(x.size(0), -1))
+            if node.op_type == "Reshape" and not _attr_int(node, "allowzero"):
+                shape = copy.get_initializer(node.input[1])
+                if shape is not None and shape.ndim == 1 and len(shape) >= 1 and shape[0] == 1:
+                    shape = shape.copy()
+                    shape[0] = 0  # ONNX: 0 copies the input's dimension (the batch, axis 0 for hls4ml)
+                    copy.set_initializer(node.input[1], shape)
         return copy.transform(InferShapes())
 
     def _run(self, x: np.ndarray, tensor: str) -> np.ndarray:
@@ -150,7 +256,7 @@ class OnnxModel(SourceModel):
             return np.concatenate([self._execute(self.wrapper, x[i : i + 1], tensor) for i in range(len(x))])
 
     def _execute(self, wrapper, x: np.ndarray, tensor: str) -> np.ndarray:
-        if self.quantized:
+        if self.use_qonnx:
             from qonnx.core.onnx_exec import execute_onnx
 
             ctx = execute_onnx(wrapper, {self.input_name: x}, return_full_exec_context=True)
@@ -165,6 +271,17 @@ class OnnxModel(SourceModel):
         opts.log_severity_level = 3
         sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
         return np.asarray(sess.run([tensor], {self.input_name: x})[0], dtype=np.float64)
+
+    def describe(self, name: str, op: str) -> str:
+        """The user's name and op of the node hls4ml's layer `name` came from (hls4ml turns '.' into '_')."""
+        nodes = {n.name.replace(".", "_"): n for n in self.wrapper.graph.node}
+        candidates = [name] + [name.split("_", k)[-1] for k in (1, 2)]  # hls4ml's "Dense_<MatMul>", "bn_<Add>"
+        for candidate in candidates:
+            if candidate in nodes:
+                node = nodes[candidate]
+                op = self._file_ops.get(original_name(node), node.op_type)
+                return f"node '{original_name(node)}' (op {op})"
+        return f"node '{name}' ({op}, made by hls4ml from the graph)"
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self._run(x, self.wrapper.graph.output[0].name)

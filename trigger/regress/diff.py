@@ -27,7 +27,8 @@ def table(expected: np.ndarray, got: np.ndarray, ftype: FixedType, what: str, li
     ]
     for v, lane in diffs[:limit]:
         e, g = int(expected[v, lane]), int(got[v, lane])
-        lines.append(f"| {v} | {lane} | {e} | {g} | {e * ftype.lsb:.10g} | {g * ftype.lsb:.10g} |")
+        ev, gv = float(ftype.from_raw(e)), float(ftype.from_raw(g))
+        lines.append(f"| {v} | {lane} | {e} | {g} | {ev:.10g} | {gv:.10g} |")
     if len(diffs) > limit:
         lines.append(f"| ... | | | | | ({len(diffs) - limit} more) |")
     return "\n".join(lines)

@@ -64,8 +64,12 @@ def quantize_var(v: FixedVariable, spec: dict) -> FixedVariable:
                 v = v + s / 2 - n * float(e)
             elif rnd == "RND_ZERO":
                 v = v + (s / 2 - e) + n * float(e)
-            else:
+            elif isinstance(n, int):
+                v = v + n * (s - e)
+            elif _f <= 32:
                 v = v + n * float(s - e)
+            else:  # da4ml decomposes constants with more than 32 fractional bits wrongly: two power-of-two terms
+                v = v + n * float(s) - n * float(e)
         # TRN: nothing to add
     # now v is exactly "x + offset"; truncation to f + overflow handling below
 

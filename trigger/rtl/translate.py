@@ -14,15 +14,36 @@ its Input layer to `upto_layer` and emits the same arithmetic as hls4ml's C++ (i
 * Activation: relu -> Q_res(max(x, 0)), linear -> Q_res(x)   (nnet::relu / nnet::linear).
 
 A layer outside this list raises `Unsupported` ("<layer> <type> not supported (<why>)").
+
+Exactness of da4ml's own bookkeeping.  A da4ml `FixedVariable` keeps its bounds, step, added
+constants and the power-of-two scale of its hardware word (`_factor`) as `decimal.Decimal`, in the
+thread's decimal context: 28 significant digits by default.  Every multiplication by a constant
+multiplies `_factor` by the lowest power of two of the constant's CSD digits (2**-10 per layer for
+ap_fixed<16,6> weights), and quantization keeps it, so after a few layers the factor is 2**-70 or
+smaller, which 28 digits cannot hold (2**-n needs ~0.7 n significant digits).  da4ml then rounds
+the constant of a bias addition when it stores it in units of the step (`int(data / step)` in
+`da4ml.trace.tracer`), and the emitted adder adds the bias one LSB short: deep post-training
+quantized MLPs came out one LSB off the C simulation.  So the whole trace runs in
+`exact_decimals()`, with `decimal.Inexact` trapped: a trace that would round is retried with more
+digits (`DECIMAL_DIGITS`; a larger context slows some decimal operations down) and reported
+`Unsupported` if even the most would round, never silently changed.
+
+da4ml also finds the fractional bits of a constant only up to 32 (`_const_f` in
+`da4ml.trace.fixed_variable`): it decomposes a finer multiplier wrongly (per-product weights and
+BatchNormalization scales that need more are `Unsupported`) and could store a finer added constant
+truncated (every constant addition of the trace is checked to be a whole number of steps).
 """
 
 from __future__ import annotations
 
+import decimal
 import time
+from contextlib import contextmanager
 
 import numpy as np
 from da4ml.cmvm.types import CombLogic, _minimal_kif
 from da4ml.trace import FixedVariable, FixedVariableArray, FixedVariableArrayInput, HWConfig, comb_trace
+from da4ml.trace.tracer import gather_variables
 
 from trigger.fixed import hls_quantize_np, int_bounds, precision_spec
 from trigger.rtl.apfixed import quantize_array, quantize_var
@@ -34,6 +55,38 @@ class Unsupported(NotImplementedError):
     def __init__(self, layer: str, cls: str, why: str):
         self.layer, self.cls, self.why = layer, cls, why
         super().__init__(f"{layer} {cls} not supported ({why})")
+
+
+DECIMAL_DIGITS = (600, 6_000, 60_000)  # tried in turn; 2**-n needs ~0.7 n significant digits
+DA4ML_CONST_F_MAX = 32  # da4ml.trace.fixed_variable._const_f searches f in (-32, 32]
+
+
+@contextmanager
+def exact_decimals(digits: int = DECIMAL_DIGITS[0]):
+    """Decimal context for da4ml tracing: `digits` significant digits and `decimal.Inexact` trapped.
+
+    da4ml's FixedVariable arithmetic (bounds, steps, constants, the accumulated power-of-two
+    `_factor`) is exact only if no Decimal operation rounds; the default 28 digits do round once
+    `_factor` reaches about 2**-40 (a few layers of constant multiplications).
+    """
+    with decimal.localcontext() as ctx:
+        ctx.prec = digits
+        ctx.traps[decimal.Inexact] = True
+        yield ctx
+
+
+def _check_constants(layer, cls: str, **arrays: np.ndarray) -> None:
+    """A variable times a constant with more than 32 fractional bits is decomposed wrongly by da4ml
+    (`_const_f`).  (da4ml's CMVM takes them; added constants are checked by `_check_added_constants`.)"""
+    for what, values in arrays.items():
+        flat = np.asarray(values, dtype=np.float64).ravel()
+        need = max((_const_f(float(v)) for v in flat), default=0)
+        if need > DA4ML_CONST_F_MAX:
+            raise Unsupported(
+                layer.name,
+                cls,
+                f"{what} values need {need} fractional bits; da4ml's constants take at most {DA4ML_CONST_F_MAX}",
+            )
 
 
 def _fmt_roundtrip(values: np.ndarray, weight_var) -> np.ndarray:
@@ -104,6 +157,7 @@ def _dense_per_product(layer, x: FixedVariableArray, W: np.ndarray, b: np.ndarra
     step-by-step wrapping in any order.  A saturating accumulator depends on the order of the
     additions; it is accepted only when no partial sum can reach its limits.
     """
+    _check_constants(layer, "Dense", weights=W)
     acc = precision_spec(layer.get_attr("accum_t").precision)
     lo_t, hi_t = (np.array(int_bounds(acc), dtype=np.float64) * 2.0 ** -acc["f"]).tolist()
     xs = x._vars.ravel()
@@ -173,6 +227,7 @@ def _batchnorm(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray
         raise Unsupported(layer.name, layer.class_name, f"only 1-D inputs, got shape {x.shape}")
     scale = hls_weight_values(layer.weights["scale"]).reshape(x.shape)
     bias = hls_weight_values(layer.weights["bias"]).reshape(x.shape)
+    _check_constants(layer, layer.class_name, scales=scale)
     return quantize_array(x * scale + bias, layer.get_output_variable().type.precision)
 
 
@@ -185,29 +240,34 @@ def _activation(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArra
     return quantize_array(x, layer.get_output_variable().type.precision)
 
 
-HANDLERS = {"Dense": _dense, "BatchNormalization": _batchnorm, "ApplyAlpha": _batchnorm, "Activation": _activation}
+def _reshape(layer, x: FixedVariableArray, checks: dict) -> FixedVariableArray:
+    """Reshape / Flatten: the same words in row-major order (an io_parallel array is flat); a result
+    type other than the input's is a conversion."""
+    shape = tuple(int(s) for s in layer.get_output_variable().shape)
+    if int(np.prod(shape)) != x.size:
+        raise Unsupported(layer.name, layer.class_name, f"{x.shape} -> {shape} changes the number of values")
+    y = FixedVariableArray(x._vars.reshape(shape), x.solver_options)
+    src = layer.get_input_variable().type.precision
+    dst = layer.get_output_variable().type.precision
+    return y if str(src) == str(dst) else quantize_array(y, dst)
 
 
-def trace_hls_model(
-    hls_model,
-    upto_layer: str,
-    hwconf: HWConfig | tuple[int, int, int] = (1, -1, -1),
-    solver_options: dict | None = None,
-) -> tuple[CombLogic, dict]:
-    """Trace the hls4ml graph from the inputs up to `upto_layer` (inclusive) into a da4ml CombLogic.
+HANDLERS = {
+    "Dense": _dense,
+    "BatchNormalization": _batchnorm,
+    "ApplyAlpha": _batchnorm,
+    "Activation": _activation,
+    "Reshape": _reshape,
+}
 
-    Returns (comb, info): `info` has the per-layer record, accumulator checks, the input/output
-    lane formats and the trace time.
-    """
-    t0 = time.perf_counter()
-    hwconf = HWConfig(*hwconf)
-    solver_options = {"hard_dc": 2} if solver_options is None else solver_options
+
+def _trace_layers(hls_model, upto_layer: str, hwconf: HWConfig, solver_options: dict):
+    """Build the da4ml variables layer by layer up to `upto_layer` (call inside `exact_decimals()`)."""
     tensors: dict[str, FixedVariableArray] = {}
     raw_inputs: list[FixedVariableArrayInput] = []
     input_layers: list[str] = []
     checks: dict = {}
     record = []
-    found = False
     for layer in hls_model.get_layers():
         cls = layer.class_name
         prec = layer.get_output_variable().type.precision
@@ -219,7 +279,11 @@ def trace_hls_model(
             input_layers.append(layer.name)
             y = inp.quantize(spec["k"], spec["i"], spec["f"])  # lanes carry raw input_t words
         else:
-            srcs = [tensors[n] for n in layer.inputs]
+            names = [n for n in layer.inputs if n]  # hls4ml keeps '' for a constant input it consumed
+            missing = [n for n in names if n not in tensors]
+            if missing:
+                raise Unsupported(layer.name, cls, f"input {missing[0]!r} is not produced by a traced layer")
+            srcs = [tensors[n] for n in names]
             if len(srcs) != 1:
                 raise Unsupported(layer.name, cls, f"{len(srcs)} inputs")
             handler = HANDLERS.get(cls)
@@ -231,6 +295,8 @@ def trace_hls_model(
                 raise
             except NotImplementedError as exc:  # a precision type/mode apfixed cannot express
                 raise Unsupported(layer.name, cls, str(exc)) from exc
+            except decimal.Inexact as exc:
+                raise _Rounded(layer.name, cls) from exc
         for out_name in layer.outputs:
             tensors[out_name] = y
         levels = max(float(v.latency) for v in np.ravel(y._vars))  # da4ml latency model: adder levels
@@ -240,15 +306,60 @@ def trace_hls_model(
             )
         )
         if layer.name == upto_layer:
-            found = True
-            out = y
-            break
-    if not found:
-        raise KeyError(f"layer {upto_layer!r} not found in the hls4ml model")
+            return raw_inputs, input_layers, y, record, checks
+    raise KeyError(f"layer {upto_layer!r} not found in the hls4ml model")
 
-    inp_all = np.concatenate([np.ravel(i._vars) for i in raw_inputs])
-    comb = comb_trace(inp_all, np.ravel(out._vars), keep_dead_inputs=True)
+
+def _check_added_constants(inputs, outputs, upto_layer: str, layer) -> None:
+    """Every constant addition must be a whole number of its result's steps: da4ml's tracer stores it
+    as `int(constant / step)`, which would drop a finer remainder without a trace."""
+    for v in gather_variables(list(inputs), list(outputs))[0]:
+        if v.opr == "cadd" and (v._data / (v.step / abs(v._factor))) % 1:
+            raise Unsupported(
+                upto_layer, layer.class_name, f"da4ml would truncate the added constant {v._data * v._factor}"
+            )
+
+
+class _Rounded(Exception):
+    """A decimal operation of da4ml's tracing would have rounded (in layer `layer`)."""
+
+    def __init__(self, layer: str, cls: str):
+        self.layer, self.cls = layer, cls
+        super().__init__(layer, cls)
+
+
+def trace_hls_model(
+    hls_model,
+    upto_layer: str,
+    hwconf: HWConfig | tuple[int, int, int] = (1, -1, -1),
+    solver_options: dict | None = None,
+) -> tuple[CombLogic, dict]:
+    """Trace the hls4ml graph from the inputs up to `upto_layer` (inclusive) into a da4ml CombLogic.
+
+    Returns (comb, info): `info` has the per-layer record, accumulator checks, the input/output
+    lane formats and the trace time.  The trace runs with exact decimals (see the module doc).
+    """
+    t0 = time.perf_counter()
+    hwconf = HWConfig(*hwconf)
+    solver_options = {"hard_dc": 2} if solver_options is None else solver_options
+    for digits in DECIMAL_DIGITS:
+        try:
+            with exact_decimals(digits):
+                raw_inputs, input_layers, out, record, checks = _trace_layers(
+                    hls_model, upto_layer, hwconf, solver_options
+                )
+                inp_all = np.concatenate([np.ravel(i._vars) for i in raw_inputs])
+                comb = comb_trace(inp_all, np.ravel(out._vars), keep_dead_inputs=True)
+                _check_added_constants(inp_all, np.ravel(out._vars), upto_layer, hls_model.graph[upto_layer])
+            break
+        except (_Rounded, decimal.Inexact) as exc:
+            if digits == DECIMAL_DIGITS[-1]:
+                last = hls_model.graph[upto_layer]
+                where = exc if isinstance(exc, _Rounded) else _Rounded(upto_layer, last.class_name)
+                why = f"da4ml's decimal bookkeeping of the trace would round even with {digits} digits"
+                raise Unsupported(where.layer, where.cls, why) from exc
     t1 = time.perf_counter()
+    prec = hls_model.graph[upto_layer].get_output_variable().type.precision
     in_types = [precision_spec(hls_model.graph[n].get_output_variable().type.precision) for n in input_layers]
     info = dict(
         layers=record,

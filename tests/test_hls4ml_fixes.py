@@ -1,0 +1,131 @@
+"""Workarounds for hls4ml bugs (trigger/hls4ml_fixes.py): tiny ONNX models converted as trigger converts them."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import onnx
+import pytest
+from conftest import hls_model_of
+from onnx import TensorProto, helper, numpy_helper
+
+from trigger import hls4ml_fixes
+
+
+def _save(path, nodes, in_shape, out_shape, inits=()):
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *in_shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", *out_shape])],
+        list(inits),
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def _pool_model(path, op="MaxPool", length=16, **attrs):
+    """(N, 4, L) channels-first -> 1-D pool -> Flatten, as torch.onnx.export writes MaxPool1d/AvgPool1d."""
+    k, s, pads = attrs["kernel_shape"][0], attrs["strides"][0], attrs.get("pads", [0, 0])
+    n_out = (length + sum(pads) - k) // s + 1
+    nodes = [helper.make_node(op, ["x"], ["p"], **attrs), helper.make_node("Flatten", ["p"], ["y"], axis=1)]
+    return _save(path, nodes, [4, length], [4 * n_out])
+
+
+def _layer(hls_model, class_name):
+    return next(layer for layer in hls_model.get_layers() if layer.class_name == class_name)
+
+
+def test_maxpool1d_gets_channels_last_sizes_and_padding(tmp_path):
+    path = _pool_model(tmp_path / "m.onnx", kernel_shape=[3], strides=[2], pads=[1, 1])
+    pool = _layer(hls_model_of(path, tmp_path), "Pooling1D")
+    attrs = {k: pool.get_attr(k) for k in ("n_in", "n_filt", "n_out", "pool_width", "stride_width")}
+    assert attrs == {"n_in": 16, "n_filt": 4, "n_out": 8, "pool_width": 3, "stride_width": 2}
+    assert (pool.get_attr("pad_left"), pool.get_attr("pad_right")) == (1, 1)
+    assert pool.get_attr("data_format") == "channels_last" and pool.get_attr("pool_op") == "Max"
+    assert list(pool.get_output_variable().shape) == [8, 4]
+
+
+def test_averagepool1d_count_include_pad_is_count_pad():
+    """qonnx 0.4.0 has no channels-last AveragePool, so the handler is called on the node it would make."""
+    hls4ml_fixes.apply()
+    handler = importlib.import_module("hls4ml.converters.onnx_to_hls").layer_handlers["AveragePool"]
+    node = helper.make_node(
+        "AveragePool",
+        ["x"],
+        ["y"],
+        name="pool",
+        domain="qonnx.custom_op.channels_last",
+        kernel_shape=[2],
+        strides=[2],
+        pads=[0, 1],
+        count_include_pad=1,
+    )
+    layer = handler(node, ["x"], [[1, 15, 4]], None)  # (N, L, C)
+    assert layer["class_name"] == "AveragePooling1D"
+    assert (layer["n_in"], layer["n_filt"], layer["n_out"]) == (15, 4, 8)
+    assert (layer["pad_left"], layer["pad_right"], layer["count_pad"]) == (0, 1, True)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "message"),
+    [
+        ({"kernel_shape": [2], "strides": [2], "ceil_mode": 1}, "ceil_mode"),
+        ({"kernel_shape": [2], "strides": [1], "dilations": [2]}, "dilation"),
+    ],
+)
+def test_pool_attributes_hls4ml_would_ignore_are_refused(tmp_path, attrs, message):
+    path = _pool_model(tmp_path / "m.onnx", length=15, **attrs)
+    with pytest.raises(ValueError, match=message):
+        hls_model_of(path, tmp_path)
+
+
+def test_ceil_mode_that_does_not_change_the_size_is_accepted(tmp_path):
+    path = _pool_model(tmp_path / "m.onnx", length=16, kernel_shape=[2], strides=[2], ceil_mode=1)
+    assert _layer(hls_model_of(path, tmp_path), "Pooling1D").get_attr("n_out") == 8
+
+
+def test_handlers_are_wrapped_once():
+    hls4ml_fixes.apply()
+    handlers = importlib.import_module("hls4ml.converters.onnx_to_hls").layer_handlers
+    before = {op: handlers[op] for op in hls4ml_fixes.POOL_OPS}
+    hls4ml_fixes._onnx_pooling_handler()
+    hls4ml_fixes._merge_constant_batch_axis()
+    assert {op: handlers[op] for op in hls4ml_fixes.POOL_OPS} == before
+    assert all(h.trigger_fix for h in before.values())
+
+
+def test_constant_with_batch_axis_becomes_per_channel_bias(tmp_path):
+    """tf2onnx's Conv1D bias: Conv (no bias) -> Add of a (1, C, 1) constant."""
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(8, 4, 3)).astype(np.float32)
+    b = rng.normal(size=(1, 8, 1)).astype(np.float32)
+    nodes = [
+        helper.make_node(
+            "Conv", ["x", "w"], ["c"], kernel_shape=[3], pads=[0, 0], strides=[1], dilations=[1]
+        ),  # no group
+        helper.make_node("Add", ["c", "b"], ["y"]),
+    ]
+    inits = [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")]
+    path = _save(tmp_path / "m.onnx", nodes, [4, 10], [8, 8], inits)
+    alpha = _layer(hls_model_of(path, tmp_path), "ApplyAlpha")
+    bias = np.asarray(alpha.weights["bias"].data).reshape(8, 8)  # channels-last (L, C)
+    np.testing.assert_array_equal(bias, np.broadcast_to(b[0, :, 0], (8, 8)))
+
+
+@pytest.mark.slow
+def test_maxpool1d_c_simulation_matches_onnxruntime(tmp_path):
+    """Max pooling of values on the input grid is exact: the C simulation equals onnxruntime bit for bit."""
+    import onnxruntime as ort
+
+    path = _pool_model(tmp_path / "m.onnx", kernel_shape=[3], strides=[2], pads=[1, 1])
+    hm = hls_model_of(path, tmp_path)
+    hm.compile()
+    x = np.round(np.random.default_rng(1).normal(size=(16, 4, 16)) * 64) / 64
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    expected = sess.run(None, {"x": x.astype(np.float32)})[0]
+    got = np.asarray(hm.predict(np.ascontiguousarray(x))).reshape(16, -1)  # transposed back before the Flatten
+    np.testing.assert_array_equal(got, expected)

@@ -1,0 +1,106 @@
+"""Acceptance: the models of the exporter corpus (tests/zoo/models/) compile with exit code 0.
+
+Quantized models are bit-exact at the compared layer (checked here again from the project's saved
+vectors, as raw integers); float models, and quantized ones that keep float parameters, report their
+error and argmax agreement on the representative inputs shipped beside them, and why they are not
+exact; wherever the layers are in the RTL's supported list, the RTL equals the C simulation and
+co-simulates (Verilator) with 0 mismatches.  A model hls4ml converts into a different function is
+refused with exit code 2 naming the layer (`REFUSED`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from corpus import corpus
+
+from trigger.fixed import fixed_type_from_str
+
+pytestmark = pytest.mark.slow
+
+MODELS = {m.name: m for m in corpus()}
+
+# Models whose every layer (up to the compare point) is in the RTL's supported list: their RTL must be
+# built, equal the C simulation and co-simulate.  The others must say which layer the RTL lacks.
+RTL_EXPECTED = {
+    "brevitas_mlp_2b",
+    "brevitas_mlp_4b",
+    "brevitas_mlp_4b_dynamo",
+    "keras_float_softmax",
+    "onnxmltools_mlp_bn",
+    "public_tfc_2w2a",
+    "qkeras_softmax",
+    "qonnx_qkeras_mlp",
+    "tf2onnx_mlp_bn",
+    "torch_mlp_bn",
+    "torch_mlp_bn_dynamo",
+}
+# Quantized models that keep float parameters (Brevitas biases without a bias quantizer, a float BatchNorm
+# after the last quantizer): hls4ml rounds those, so the comparison is approximate by design and says why.
+PARTLY_FLOAT = {
+    "brevitas_conv1d_4b",
+    "brevitas_mlp_2b",
+    "brevitas_mlp_4b",
+    "brevitas_mlp_4b_dynamo",
+    "public_tfc_1w2a",
+    "public_tfc_2w2a",
+}
+# Models hls4ml 1.3.0 converts into a different function: refused (exit 2) with the layer and the reason.
+REFUSED = {"public_tfc_1w1a": ("BatchNormalization scale <= 0", "normalize_binary_tanh", "BatchNormalization_17")}
+# Lowest argmax agreement (at the compared layer) accepted for an approximate comparison on the shipped inputs.
+MIN_AGREEMENT = 0.95
+
+
+def test_corpus_is_complete():
+    exporters = " ".join(m.exporter for m in MODELS.values())
+    for tool in ("torch.onnx.export", "export_qonnx", "tf2onnx", "from_keras", "onnxmltools"):
+        assert tool in exporters, tool
+    assert {m.model_file.suffix for m in MODELS.values()} >= {".onnx", ".json"}
+    assert RTL_EXPECTED | PARTLY_FLOAT | set(REFUSED) <= set(MODELS)
+    for m in MODELS.values():
+        assert m.model_file.is_file() and m.inputs.is_file(), m.name
+        assert m.model_file.stat().st_size < 300_000, m.name
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_corpus_model_compiles(name, compile_cli, tmp_path):
+    m = MODELS[name]
+    out = tmp_path / "p"
+    run = compile_cli(m.model_file, "--target", "xcvu9p", "-o", out, "--inputs", m.inputs, "--no-synth")
+    if name in REFUSED:
+        assert run.code == 2 and "Traceback" not in run.err and not out.exists(), run.err
+        for words in REFUSED[name]:
+            assert words in run.err, (words, run.err)
+        return
+    assert run.code == 0, run.err
+    r = json.loads((out / "report.json").read_text())
+    emu = r["emulation"]
+    if m.quantized and name not in PARTLY_FLOAT:
+        assert emu["mode"] == "exact" and emu["bit_exact"] and emu["exact_fraction"] == 1.0
+        _assert_vectors_exact(out)
+    else:
+        assert emu["mode"] == "approximate"
+        assert emu["max_abs_diff"] is not None and emu["argmax_agreement"] >= MIN_AGREEMENT, emu
+    if name in PARTLY_FLOAT:  # the report names each layer hls4ml had to round, and why
+        assert any("hls4ml rounds them" in why for why in emu["approximate_why"].values()), emu
+    rtl, cosim = r["rtl"], r["cosim"]
+    if name in RTL_EXPECTED:
+        assert "skipped" not in rtl, rtl
+        assert rtl["check"]["bit_exact"] and rtl["check"]["n_vectors"] == emu["n_vectors"]
+        assert cosim["mismatches"] == 0 and cosim["passed"] and cosim["n_vectors"] == emu["n_vectors"], cosim
+    else:
+        assert " not supported (" in rtl["skipped"], rtl  # "<layer> <class> not supported (<why>)"
+        assert "skipped" in cosim
+
+
+def _assert_vectors_exact(out):
+    """The project's saved reference and C-simulation tensors, as raw integers of the compared type."""
+    index = json.loads((out / "vectors" / "index.json").read_text())
+    ftype = fixed_type_from_str(index["expected_raw"]["type"])
+    expected = np.load(out / "vectors" / "expected_raw.npy")
+    reference = np.load(out / "vectors" / "reference.npy")
+    ref_raw, on_grid = ftype.to_raw(reference)
+    assert on_grid.all()
+    np.testing.assert_array_equal(ref_raw.reshape(expected.shape), expected)
