@@ -32,6 +32,7 @@ test-quick: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/cosim_jet.py
 	$(PY) benchmarks/synth.py
+	$(PY) benchmarks/zoo.py
 
 examples: $(STAMP)
 	$(PY) examples/jet_tagger/run.py

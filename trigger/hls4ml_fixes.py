@@ -225,7 +225,48 @@ def _binary_networks() -> None:
                 for name in ("accum_t", "result_t"):
                     if name in inferred:
                         node.types[name].precision = IntegerPrecisionType(width=width, signed=True)
+            elif isinstance(weight_t, XnorPrecisionType):
+                _binary_weight_sum(self, node, inferred, node.get_attr("n_in"))
             return inferred
 
         infer_dense_precision.trigger_fix = True
         InferPrecisionTypes._infer_dense_precision = infer_dense_precision
+
+    infer_conv = InferPrecisionTypes._infer_conv_precision
+    if not getattr(infer_conv, "trigger_fix", False):
+
+        def infer_conv_precision(self, node, types_to_infer):
+            inferred = infer_conv(self, node, types_to_infer)
+            data_t, weight_t = node.get_input_variable().type.precision, node.types["weight_t"].precision
+            if isinstance(weight_t, XnorPrecisionType) and not isinstance(data_t, XnorPrecisionType):
+                n_ops = node.get_attr("n_chan") * node.get_attr("filt_height", 1) * node.get_attr("filt_width")
+                _binary_weight_sum(self, node, inferred, n_ops)
+            return inferred
+
+        infer_conv_precision.trigger_fix = True
+        InferPrecisionTypes._infer_conv_precision = infer_conv_precision
+
+
+# ---- Binary weights with multi-bit data (e.g. FINN's TFC-w1a2) ------------------------------------
+#
+# Upstream symptom (hls4ml 1.3.0, no error: the accumulator wraps): a Dense/Conv whose weights are 1-bit
+# (XnorPrecisionType, `nnet::product::weight_binary`: w ? a : -a) and whose data is fixed/integer gets the
+# default precision as accum_t/result_t, because InferPrecisionTypes._all_supported_types rejects the xnor
+# weight type.  fixed<16,6> holds -32..32: a 784-input Dense of 2-bit data reaching 71 wraps to 7.
+# The exact type is the one hls4ml infers for a weight of type int<2> (-1..1 holds +-1): hls4ml's own
+# formula is rerun with that weight type, then the xnor type is put back.
+
+
+def _binary_weight_sum(infer, node, inferred, n_ops) -> None:
+    from hls4ml.model.types import IntegerPrecisionType
+
+    targets = [name for name in ("accum_t", "result_t") if name in inferred]
+    if not targets:
+        return
+    weight_type = node.types["weight_t"]
+    xnor = weight_type.precision
+    weight_type.precision = IntegerPrecisionType(width=2, signed=True)
+    try:
+        infer._infer_common_precision(node, targets, n_ops)
+    finally:
+        weight_type.precision = xnor

@@ -40,6 +40,4 @@ class CorpusModel:
 
 def corpus(root: Path = MODELS) -> list[CorpusModel]:
     """Every model of the corpus, sorted by name."""
-    return [
-        CorpusModel(p.parent.name, p.parent, json.loads(p.read_text())) for p in sorted(root.glob("*/meta.json"))
-    ]
+    return [CorpusModel(p.parent.name, p.parent, json.loads(p.read_text())) for p in sorted(root.glob("*/meta.json"))]
