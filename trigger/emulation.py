@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trigger.culprit import first_line
 from trigger.errors import CheckFailed, InputError
 from trigger.fixed import FixedType, from_hls_precision, hls_quantize_np, is_xnor_precision, precision_spec
 from trigger.frontends.base import SourceModel
@@ -171,7 +172,13 @@ def run(hls_model, source: SourceModel, point: ComparePoint, x: np.ndarray) -> t
     """
     check_conversion(hls_model, source, point)
     x = np.ascontiguousarray(x, dtype=np.float64)
-    final_emu, trace = hls_model.trace(x)
+    try:
+        final_emu, trace = hls_model.trace(x)  # writes, compiles (g++) and runs hls4ml's C simulation
+    except Exception as exc:
+        raise InputError(
+            f"{source.path}: hls4ml's C simulation of this model does not build or run ({first_line(exc)}); "
+            "the compiler output is in the emulate log."
+        ) from exc
     out_type = from_hls_precision(list(hls_model.get_layers())[-1].get_output_variable().type.precision)
     final_emu = out_type.from_hls_values(final_emu).reshape(len(x), -1)
     emu = point.ftype.from_hls_values(trace[point.layer]).reshape(len(x), -1)

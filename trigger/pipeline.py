@@ -7,12 +7,14 @@ Each stage reads the context left by the previous ones and writes its own files 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trigger import emulation, hls, vectors
-from trigger.errors import CheckFailed, InputError
+from trigger.culprit import first_line
+from trigger.errors import CheckFailed, InputError, TriggerError
 from trigger.fixed import from_hls_precision
 from trigger.frontends import load_model
 from trigger.frontends.base import SourceModel
@@ -125,6 +127,20 @@ def step_emulate(ctx: Context) -> None:
     ctx.blocks["emulation"] = block
 
 
+@contextmanager
+def _rtl_crash_is_a_failure(ctx: Context):
+    """A crash inside the RTL translation is a trigger bug: the project is kept (HLS and emulation are
+    unaffected), the report says so, and the compile fails with exit code 3 rather than a traceback."""
+    try:
+        yield
+    except TriggerError:
+        raise
+    except Exception as exc:
+        reason = f"internal error in the RTL stage ({first_line(exc)}); please report it"
+        ctx.blocks["rtl"] = {"skipped": reason}
+        ctx.failures.append(f"the RTL could not be built: {reason}.")
+
+
 def step_rtl(ctx: Context) -> None:
     """Rebuild the arithmetic in da4ml, check it against the C simulation, write Verilog to DIR/rtl/."""
     if not ctx.opts.rtl:
@@ -135,7 +151,7 @@ def step_rtl(ctx: Context) -> None:
         return
     from trigger.rtl.build import build_rtl
 
-    with captured(ctx.log("rtl")):
+    with captured(ctx.log("rtl")), _rtl_crash_is_a_failure(ctx):
         block, failures = build_rtl(
             ctx.hls_model,
             ctx.point,
@@ -147,6 +163,8 @@ def step_rtl(ctx: Context) -> None:
             ctx.opts.part,
             ctx.opts.rtl_levels_per_stage,
         )
+    if "rtl" in ctx.blocks:  # the stage crashed (see _rtl_crash_is_a_failure)
+        return
     if ctx.opts.reuse_factor > 1 and "skipped" not in block:
         block["note"] = f"the RTL is fully parallel (II=1); --reuse-factor {ctx.opts.reuse_factor} applies to hls/ only"
     ctx.blocks["rtl"] = block
