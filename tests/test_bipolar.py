@@ -350,3 +350,57 @@ def test_brevitas_bnn_is_exact_or_refused_naming_the_layers_hls4ml_gets_wrong(co
     # the first binary Dense keeps the default precision: its dot product +32 does not fit fixed<16,6>
     assert "hls4ml layer 'Dense_MatMul_0': its result type fixed<16,6> holds -32.0 to 31.9990234375" in run.err
     assert not out.exists()
+
+
+def _negative_scale_source(gamma):
+    bn = SimpleNamespace(op_type="BatchNormalization", input=["x", "g", "b", "m", "v"], attribute=[])
+    inits = {"g": np.asarray(gamma, dtype=np.float64), "v": np.ones(N_OUT)}
+    source = _FakeSource(None)
+    source.wrapper = SimpleNamespace(
+        get_node_from_name=lambda name: bn if name == "BatchNormalization_1" else None, get_initializer=inits.get
+    )
+    return source
+
+
+def test_a_negative_scale_channel_negated_in_the_dense_and_the_activation_is_accepted():
+    """hls4ml_fixes computes a gamma < 0 channel c as (-x) >= (-t): column c of the xnor weights inverted."""
+
+    def bits_with_column_1_negated(w):
+        bits = _bits_once(w)
+        bits[:, 1] = 1 - bits[:, 1]
+        return bits
+
+    source = _negative_scale_source([1.0, -0.5, 2.0, 1.0])
+    graph = _binary_graph(bits_with_column_1_negated, threshold=np.zeros(N_OUT))
+    dense, bnbt = list(graph.get_layers())[1:]
+    dense.trigger_negated_channels = bnbt.trigger_negated_channels = (1,)
+    assert emulation.conversion_deviations(graph, source=source) == []
+
+    del dense.trigger_negated_channels  # the activation alone says so: its Dense computes +x, refused
+    reasons = [d.reason for d in emulation.conversion_deviations(graph, source=source)]
+    assert any("scale <= 0" in r and "channel 1" in r for r in reasons)
+    assert any("opposite sign" in r for r in reasons)  # and the inverted column is a wrong weight
+
+    zero = _negative_scale_source([1.0, 0.0, 2.0, 1.0])  # a zero scale is never negated: still refused
+    graph = _binary_graph(bits_with_column_1_negated, threshold=np.zeros(N_OUT))
+    dense, bnbt = list(graph.get_layers())[1:]
+    dense.trigger_negated_channels = bnbt.trigger_negated_channels = (1,)
+    (dev,) = emulation.conversion_deviations(graph, source=zero)
+    assert "scale <= 0" in dev.reason and "channel 1" in dev.reason
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["public_tfc_1w1a", "public_tfc_1w2a"])
+def test_finn_tfc_models_compile_and_agree_with_qonnx(compile_cli, tmp_path, name):
+    """FINN's TFC-w1a1 (12 negative-gamma channels, once refused) and TFC-w1a2 (a wrapping accumulator once gave
+    argmax agreement 0.39): only their final float BatchNorm, rounded by hls4ml, keeps them from bit-exact."""
+    folder = ZOO / name
+    out = tmp_path / "p"
+    run = compile_cli(
+        folder / "model.onnx", "--target", "xcvu9p", "-o", out, "--inputs", folder / "inputs.npy",
+        "--no-rtl", "--no-cosim", "--no-synth",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    emu = json.loads((out / "report.json").read_text())["emulation"]
+    assert emu["final_output"]["argmax_agreement"] == 1.0, emu
+    assert emu["max_abs_diff"] < 0.5, emu

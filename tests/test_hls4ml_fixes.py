@@ -129,3 +129,57 @@ def test_maxpool1d_c_simulation_matches_onnxruntime(tmp_path):
     expected = sess.run(None, {"x": x.astype(np.float32)})[0]
     got = np.asarray(hm.predict(np.ascontiguousarray(x))).reshape(16, -1)  # transposed back before the Flatten
     np.testing.assert_array_equal(got, expected)
+
+
+# ---- binary networks: FINN's TFC models from the QONNX zoo (tests/zoo/models), converted without C simulation
+
+ZOO = __import__("pathlib").Path(__file__).resolve().parent / "zoo" / "models"
+
+
+def test_binary_weights_with_2bit_data_get_an_accumulator_that_holds_every_sum(tmp_path):
+    """TFC-w1a2: the default fixed<16,6> wrapped the first layer's 784-input sums (reaching 71) to 7."""
+    from trigger.fixed import from_hls_precision, is_xnor_precision
+
+    hls_model = hls_model_of(ZOO / "public_tfc_1w2a" / "model.onnx", tmp_path)
+    dense = [layer for layer in hls_model.get_layers() if layer.class_name == "Dense"]
+    assert len(dense) == 4
+    for layer in dense:
+        data = from_hls_precision(layer.get_input_variable().type.precision)
+        bound = layer.get_attr("n_in") * max(abs(data.min_value), abs(data.max_value))  # |sum of +-a|
+        for name in ("accum_t", "result_t"):
+            ftype = from_hls_precision(layer.types[name].precision)
+            assert ftype.min_value <= -bound and ftype.max_value >= bound, (layer.name, name, ftype)
+        assert is_xnor_precision(layer.types["weight_t"].precision)  # the weights stay 1-bit
+
+
+def test_negative_batchnorm_scales_of_a_binary_network_are_computed_negated(tmp_path):
+    """TFC-w1a1: 12 channels with gamma < 0 feed a binary activation; each is computed as (-x) >= (-t)."""
+    from trigger import emulation
+    from trigger.frontends import load_model
+
+    path = ZOO / "public_tfc_1w1a" / "model.onnx"
+    source = load_model(path)
+    hls_model = hls_model_of(path, tmp_path)
+    layers = {layer.name: layer for layer in hls_model.get_layers()}
+    assert emulation.conversion_deviations(hls_model, source=source) == []
+    negated = {}
+    for i in range(3):
+        dense, bnbt = layers[f"Dense_MatMul_{i}"], layers[f"bnbt_BatchNormalization_{i}"]
+        node = source.wrapper.get_node_from_name(f"BatchNormalization_{i}")
+        gamma, beta, mean, var = (np.asarray(source.wrapper.get_initializer(n), np.float64) for n in node.input[1:])
+        eps = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
+        scale = gamma / np.sqrt(var + eps)
+        channels = tuple(int(c) for c in np.flatnonzero(scale < 0))
+        assert dense.trigger_negated_channels == bnbt.trigger_negated_channels == channels
+        negated[i] = len(channels)
+        model_bits = np.asarray(dense.weights["weight"].data_unquantized) >= 0
+        firmware_bits = np.asarray(dense.weights["weight"].data) != 0
+        sign = np.where(scale < 0, -1, 1)
+        np.testing.assert_array_equal(firmware_bits, np.where(sign < 0, ~model_bits, model_bits))
+        # every dot product x the Dense can output: firmware bit (sign * x >= threshold) is the model's sign
+        n = dense.get_attr("n_in")
+        x = np.arange(-n, n + 1, 2, dtype=np.float64)[:, None]
+        model = scale * (x - mean) + beta >= 0
+        firmware = sign * x >= np.asarray(bnbt.weights["threshold"].data, np.float64)[None, :]
+        np.testing.assert_array_equal(firmware, model)
+    assert negated == {0: 1, 1: 5, 2: 6}

@@ -237,7 +237,8 @@ def conversion_deviations(hls_model, layers: set[str] | None = None, source=None
     * a binary-activation threshold outside its type's range, which the C++ initializer wraps;
     * a BatchNormalization with a negative (or zero) scale before a binary activation: the model's +1
       is then x <= threshold, but `normalize_binary_tanh` always tests x >= threshold (read from the
-      source's BatchNormalization node, for ONNX models).
+      source's BatchNormalization node, for ONNX models), unless hls4ml_fixes negated that channel of the
+      binary Dense before it and its threshold (`trigger_negated_channels`: (-x) >= (-t) is x <= t).
     """
     found: list[Deviation] = []
     producer = {out: layer for layer in hls_model.get_layers() for out in layer.outputs}
@@ -250,7 +251,7 @@ def conversion_deviations(hls_model, layers: set[str] | None = None, source=None
             _binary_dense_range(layer),
             _rounded_down_thresholds(layer, producer.get(layer.inputs[0]) if layer.inputs else None),
             _thresholds_out_of_range(layer),
-            _non_positive_scales(layer, source),
+            _non_positive_scales(layer, source, producer.get(layer.inputs[0]) if layer.inputs else None),
         ):
             if reason:
                 found.append(Deviation(layer.name, layer.class_name, reason))
@@ -313,6 +314,9 @@ def _rebinarized_weights(layer) -> str | None:
     if model is None:
         return None
     expected = model >= 0  # BipolarQuant: x >= 0 -> +1 (bit 1), else -1 (bit 0)
+    negated = list(_negated_channels(layer))
+    if negated and expected.ndim == 2:  # hls4ml_fixes: columns negated for a negative-scale binary activation
+        expected[:, negated] = ~expected[:, negated]
     got = np.asarray(weight.data) != 0
     wrong = int(np.count_nonzero(expected != got))
     if wrong == 0:
@@ -428,7 +432,12 @@ def _binary_dense_values(layer) -> np.ndarray | None:
     return np.arange(-n, n + 1, 2, dtype=np.float64)
 
 
-def _non_positive_scales(layer, source) -> str | None:
+def _negated_channels(layer) -> tuple[int, ...]:
+    """Output channels hls4ml_fixes computes negated (a binary Dense and the binary activation after it)."""
+    return tuple(getattr(layer, "trigger_negated_channels", ()) or ()) if layer is not None else ()
+
+
+def _non_positive_scales(layer, source, producer=None) -> str | None:
     if layer.class_name != "BatchNormalizationQuantizedTanh" or layer.get_attr("quantize") != 2:
         return None
     wrapper = getattr(source, "wrapper", None)  # an ONNX model: the BatchNormalization node hls4ml merged
@@ -445,6 +454,9 @@ def _non_positive_scales(layer, source) -> str | None:
         np.asarray(gamma, dtype=np.float64) / np.sqrt(np.asarray(var, dtype=np.float64) + eps), np.shape(var)
     )
     bad = np.flatnonzero(scale <= 0)
+    # channels hls4ml_fixes computes as (-x) >= (-t): both the activation and the Dense feeding it negated them
+    negated = set(_negated_channels(layer)) & set(_negated_channels(producer))
+    bad = np.array([c for c in bad if not (scale.reshape(-1)[c] < 0 and int(c) in negated)], dtype=np.int64)
     if len(bad) == 0:
         return None
     return (

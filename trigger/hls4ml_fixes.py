@@ -161,6 +161,12 @@ def _onnx_conv_group_default() -> None:
 #   nnet::cast for 1-bit inputs and weights returns ap_int<ceillog2(n_in) + 2>(2 * sum - n_in): that width is used.
 # Weights are binarized once from the model's values (data_unquantized), thresholds are rounded up onto the grid
 # and clipped to the input type's range (equivalent for every input of that type).
+# * normalize_binary_tanh only tests x >= threshold: a BatchNormalization channel with a negative scale gives +1
+#   for x <= t in the model (sign(s * x + b) with s < 0), the firmware for x >= t (FINN's TFC-w1a1 has 12 such).
+#   When the binary Dense feeding it has no other consumer and no bias, such a channel c is computed as
+#   (-x) >= (-t): column c of the xnor weights is inverted (bit b -> 1 - b, i.e. w -> -w) and threshold c is
+#   -t rounded up, which is exact for every input including ties.  The Dense and the BatchNormalization layer
+#   get `trigger_negated_channels` (emulation.conversion_deviations reads them); a zero scale stays refused.
 
 
 def _binary_networks() -> None:
@@ -190,11 +196,42 @@ def _binary_networks() -> None:
             weight.data = getattr(weight, "data_unquantized", weight.data)  # binarize the model's weights, once
             quantize_dense_output(self, model, node)
             out_type = node.get_output_variable().type.precision
-            for out in node.get_output_nodes():
+            outputs = node.get_output_nodes()
+            for out in outputs:
                 if isinstance(out, BatchNormalizationQuantizedTanh) and "threshold" in out.weights:
                     threshold = out.weights["threshold"]
+                    if len(outputs) == 1:
+                        flip_negative_scales(model, node, out)
                     threshold.data = ceil_onto(threshold.data_unquantized, out_type)
             return False
+
+        def flip_negative_scales(model, dense, bnbt):
+            """Negative-scale channels of `bnbt` (its only consumer) computed as (-x) >= (-t): see below."""
+            channels = np.asarray(getattr(bnbt, "trigger_negative_scale", ()), dtype=np.int64)
+            weight, bias = dense.weights["weight"], dense.weights.get("bias")
+            if (
+                len(channels) == 0
+                or not isinstance(weight.type.precision, XnorPrecisionType)
+                or np.ndim(weight.data) != 2
+                or np.shape(weight.data)[-1] != np.size(bnbt.weights["threshold"].data_unquantized)
+                or np.shape(weight.data)[-1] != np.size(getattr(bnbt, "trigger_raw_threshold", ()))
+                or (bias is not None and np.any(np.asarray(bias.data) != 0))
+                or dense.outputs[0] in model.outputs
+            ):
+                return
+            bits = np.array(weight.data, copy=True)
+            bits[:, channels] = 1 - bits[:, channels]  # xnor bit b means 2b - 1: -w
+            weight.data = bits
+            if bias is not None and getattr(bias, "data_unquantized", None) is not None:
+                unquantized = np.array(bias.data_unquantized, dtype=np.float64).reshape(-1)
+                if unquantized.size == bits.shape[-1]:
+                    unquantized[channels] = -unquantized[channels]
+                    bias.data_unquantized = unquantized.reshape(np.shape(bias.data_unquantized))
+            threshold = bnbt.weights["threshold"]
+            t = np.array(threshold.data_unquantized, dtype=np.float64).reshape(-1)
+            t[channels] = -bnbt.trigger_raw_threshold[channels]  # not the stored one, already rounded up
+            threshold.data_unquantized = t.reshape(np.shape(threshold.data_unquantized))
+            dense.trigger_negated_channels = bnbt.trigger_negated_channels = tuple(int(c) for c in channels)
 
         transform.trigger_fix = True
         bn_quant.QuantizeDenseOutput.transform = transform
@@ -210,6 +247,11 @@ def _binary_networks() -> None:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     threshold.data = ceil_onto(-np.asarray(bias) / np.asarray(scale), precision)
                 threshold.data_unquantized = threshold.data
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    t = -np.asarray(bias, dtype=np.float64) / np.asarray(scale, dtype=np.float64)
+                signs = np.broadcast_to(np.asarray(scale, dtype=np.float64), np.shape(t)).reshape(-1)
+                self.trigger_negative_scale = np.flatnonzero((signs < 0) & np.isfinite(t.reshape(-1)))
+                self.trigger_raw_threshold = t.reshape(-1)
 
         set_thresholds_up.trigger_fix = True
         BatchNormalizationQuantizedTanh.set_thresholds = set_thresholds_up

@@ -109,7 +109,7 @@ def step_emulate(ctx: Context) -> None:
         "final_output": {"max_abs_diff": cmp.final_max_abs_diff, "argmax_agreement": cmp.final_argmax_agreement},
         "approximate_layers": point.approximate_layers,
         "approximate_why": point.approximate_why,
-        "first_mismatch": cmp.first_mismatch(),
+        "first_mismatch": cmp.first_mismatch() if exact_mode else None,  # raw integers mean nothing otherwise
         "min_agreement": opts.min_agreement,
     }
     if exact_mode and not block["bit_exact"]:

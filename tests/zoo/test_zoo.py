@@ -4,8 +4,7 @@ Quantized models are bit-exact at the compared layer (checked here again from th
 vectors, as raw integers); float models, and quantized ones that keep float parameters, report their
 error and argmax agreement on the representative inputs shipped beside them, and why they are not
 exact; wherever the layers are in the RTL's supported list, the RTL equals the C simulation and
-co-simulates (Verilator) with 0 mismatches.  A model hls4ml converts into a different function is
-refused with exit code 2 naming the layer (`REFUSED`).
+co-simulates (Verilator) with 0 mismatches.
 """
 
 from __future__ import annotations
@@ -44,11 +43,10 @@ PARTLY_FLOAT = {
     "brevitas_mlp_2b",
     "brevitas_mlp_4b",
     "brevitas_mlp_4b_dynamo",
+    "public_tfc_1w1a",
     "public_tfc_1w2a",
     "public_tfc_2w2a",
 }
-# Models hls4ml 1.3.0 converts into a different function: refused (exit 2) with the layer and the reason.
-REFUSED = {"public_tfc_1w1a": ("BatchNormalization scale <= 0", "normalize_binary_tanh", "BatchNormalization_17")}
 # Lowest argmax agreement (at the compared layer) accepted for an approximate comparison on the shipped inputs.
 MIN_AGREEMENT = 0.95
 
@@ -58,7 +56,7 @@ def test_corpus_is_complete():
     for tool in ("torch.onnx.export", "export_qonnx", "tf2onnx", "from_keras", "onnxmltools"):
         assert tool in exporters, tool
     assert {m.model_file.suffix for m in MODELS.values()} >= {".onnx", ".json"}
-    assert RTL_EXPECTED | PARTLY_FLOAT | set(REFUSED) <= set(MODELS)
+    assert RTL_EXPECTED | PARTLY_FLOAT <= set(MODELS)
     for m in MODELS.values():
         assert m.model_file.is_file() and m.inputs.is_file(), m.name
         assert m.model_file.stat().st_size < 300_000, m.name
@@ -69,11 +67,6 @@ def test_corpus_model_compiles(name, compile_cli, tmp_path):
     m = MODELS[name]
     out = tmp_path / "p"
     run = compile_cli(m.model_file, "--target", "xcvu9p", "-o", out, "--inputs", m.inputs, "--no-synth")
-    if name in REFUSED:
-        assert run.code == 2 and "Traceback" not in run.err and not out.exists(), run.err
-        for words in REFUSED[name]:
-            assert words in run.err, (words, run.err)
-        return
     assert run.code == 0, run.err
     r = json.loads((out / "report.json").read_text())
     emu = r["emulation"]
