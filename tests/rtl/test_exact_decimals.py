@@ -63,3 +63,51 @@ def test_rounding_from_more_than_32_fractional_bits(rnd):
     xs[1::4, 0] = np.floor(xs[1::4, 0] * 2**8) / 2**8 + 2**-9  # ... or on a tie
     ref = hls_quantize_np(xs[:, 0] + xs[:, 1] * 2.0**-26, spec)
     np.testing.assert_array_equal(comb.predict(xs)[:, 0], ref)
+
+
+def _tiny_scale_word(inp):
+    """x * (1/2 + 2**-17) * (1/2 + 2**-17): da4ml keeps the word at a power-of-two scale (`_factor`) of 2**-34."""
+    c = 0.5 + 2.0**-17
+    v = inp.quantize(1, 5, 0)._vars[0] * c * c
+    assert v._factor < 2**-32
+    return v, c * c
+
+
+@pytest.mark.parametrize("sat", ["SAT", "SAT_SYM"])
+@pytest.mark.parametrize("rnd", ["TRN", "RND_CONV"])
+def test_saturation_of_a_word_at_a_tiny_scale(sat, rnd):
+    """FINN TFC-w2a2: after three BatchNormalizations da4ml's scale of some channels' words was 2**-33; its
+    own SAT quantization then clipped against +-1 stored as +-2**33 on a grid of 2**31, which its mux
+    read as +-4 (Verilog and comb.predict alike), and the ap_fixed<2,2,AP_RND_CONV,AP_SAT_SYM> outputs
+    of those channels were always 0."""
+    from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
+
+    from trigger.rtl.apfixed import quantize_var
+    from trigger.rtl.translate import exact_decimals
+
+    spec = dict(k=1, i=1, f=0, width=2, rnd=rnd, sat=sat, signed=True)
+    with exact_decimals():
+        inp = FixedVariableArrayInput((1,), hwconf=HWConfig(1, -1, -1), solver_options={"hard_dc": 2})
+        v, c = _tiny_scale_word(inp)
+        comb = comb_trace(list(inp._vars), [quantize_var(v, spec)])
+    xs = np.arange(-32, 32, dtype=np.float64)[:, None]
+    ref = hls_quantize_np(xs[:, 0] * c, spec)
+    assert set(ref) == ({-1.0, 0.0, 1.0} if sat == "SAT_SYM" else {-2.0, -1.0, 0.0, 1.0})
+    np.testing.assert_array_equal(comb.predict(xs)[:, 0], ref)
+
+
+def test_constant_da4ml_would_emit_on_a_wrong_grid_is_unsupported():
+    """da4ml's own SAT quantization of such a word: the trace check refuses it instead of a wrong design."""
+    from da4ml.trace import FixedVariableArrayInput, HWConfig
+
+    from trigger.rtl import translate
+
+    class Layer:
+        class_name = "BatchNormalization"
+
+    with translate.exact_decimals():
+        inp = FixedVariableArrayInput((1,), hwconf=HWConfig(1, -1, -1), solver_options={"hard_dc": 2})
+        v, _ = _tiny_scale_word(inp)
+        y = v.quantize(1, 1, 0, "SAT", "TRN")
+        with pytest.raises(translate.Unsupported, match="would emit the constant .* on a wrong grid"):
+            translate._check_added_constants(list(inp._vars), [y], "bn", Layer)

@@ -23,6 +23,8 @@ MODELS = {m.name: m for m in corpus()}
 
 # Models whose every layer (up to the compare point) is in the RTL's supported list: their RTL must be
 # built, equal the C simulation and co-simulate.  The others must say which layer the RTL lacks.
+# (public_tfc_2w2a is also the regression test of da4ml's saturation limits at word scales below 2**-32:
+# three BatchNorm multiplications in, its SAT_SYM limits came out on a wrong grid; tests/rtl has the unit test.)
 RTL_EXPECTED = {
     "brevitas_mlp_2b",
     "brevitas_mlp_4b",

@@ -12,8 +12,9 @@ rounding mode is expressed as "add a (possibly data-dependent) offset, then trun
     RND_ZERO     x + s/2 - e + e*n                                                 (ties toward 0)
     TRN_ZERO     x + (s - e)*n                                                     (towards 0)
 
-with s = 2**-f_target and e = the step of x (one LSB of the wider source).  Then SAT/SAT_SYM clip,
-WRAP drops the high bits, and SAT_ZERO muxes overflowing values to 0.
+with s = 2**-f_target and e = the step of x (one LSB of the wider source).  Then SAT/SAT_SYM clip
+(with limits built by `scaled_const`, not by da4ml's own SAT quantization), WRAP drops the high bits,
+and SAT_ZERO muxes overflowing values to 0.
 """
 
 from __future__ import annotations
@@ -33,6 +34,48 @@ def _sign_bit(v: FixedVariable):
     if v.high < 0:
         return 1
     return v.is_negative()  # quantize(0, i+1, -i) >> i: the two's complement sign bit, as {0, 1}
+
+
+def scaled_const(value, hwconf) -> FixedVariable:
+    """The constant `value` as a da4ml variable whose hardware word is an odd integer (value = odd * 2**e
+    and `_factor` = 2**e), so that da4ml emits it exactly whatever its magnitude or grid.
+
+    da4ml stores the constant operand of a mux (`msb_mux`, from `max_of`/`min_of`) in units of its
+    `_factor` and finds its grid with `_const_f`, which only searches 2**-32 .. 2**31.  da4ml's own
+    `quantize(..., "SAT")` gives the limits the factor of the clipped variable; after a few layers of
+    constant multiplications that factor is 2**-33 or smaller, a limit of +-1 is stored as
+    +-2**33 on a grid of 2**31, and the mux (the Verilog `mux` module and the DAIS interpreter behind
+    `comb.predict` alike: the result's LSB is taken from the constant's) scales it by 4 or more.
+    """
+    d = Decimal(value)
+    if d == 0:
+        return FixedVariable.from_const(0, hwconf=hwconf)
+    e = 0
+    while d % 2 == 0:  # an even integer: move the factors of two into the scale
+        d /= 2
+        e += 1
+    while d % 1:  # a dyadic fraction: scale it up to an odd integer
+        d *= 2
+        e -= 1
+    return FixedVariable.from_const(Decimal(value), hwconf=hwconf, _factor=Decimal(2) ** e)
+
+
+def _saturate(v: FixedVariable, k: int, i: int, f: int, symmetric: bool) -> FixedVariable:
+    """SAT / SAT_SYM of a variable already offset for its rounding mode: truncate to f, clip, drop to (k, i, f).
+
+    da4ml's `quantize(k, i, f, "SAT")` does the same with limits at the variable's own scale; see
+    `scaled_const` for why the limits are built here instead.
+    """
+    _k, _i, _f = v.kif
+    s = Decimal(2) ** -f
+    hi = Decimal(2) ** i - s
+    lo = -hi * k if symmetric else -(Decimal(2) ** i) * k
+    if _k <= k and _i <= i and _f <= f and (v.low >= lo):
+        return v  # fits already (SAT_SYM also needs v > -2**i)
+    if f < _f and _k + _i + f > 0:
+        v = v.quantize(_k, _i, f, "WRAP", "TRN")  # truncation only: (k, i) still hold the range
+    v = v.max_of(scaled_const(lo, v.hwconf)).min_of(scaled_const(hi, v.hwconf))
+    return v.quantize(k, i, f, "WRAP", "TRN")
 
 
 def quantize_var(v: FixedVariable, spec: dict) -> FixedVariable:
@@ -75,10 +118,8 @@ def quantize_var(v: FixedVariable, spec: dict) -> FixedVariable:
 
     if sat == "WRAP":
         return v.quantize(k, i, f, "WRAP", "TRN")
-    if sat == "SAT" or (sat == "SAT_SYM" and not k):
-        return v.quantize(k, i, f, "SAT", "TRN")
-    if sat == "SAT_SYM":
-        return v.quantize(k, i, f, "SAT_SYM", "TRN")
+    if sat in ("SAT", "SAT_SYM"):
+        return _saturate(v, k, i, f, symmetric=sat == "SAT_SYM" and bool(k))
     # SAT_ZERO: out-of-range values (after rounding) become 0
     vk, vi, vf = v.kif
     t = v.quantize(vk, vi, f, "WRAP", "TRN") if f < vf else v  # truncate only (no wrap)

@@ -31,7 +31,14 @@ digits (`DECIMAL_DIGITS`; a larger context slows some decimal operations down) a
 da4ml also finds the fractional bits of a constant only up to 32 (`_const_f` in
 `da4ml.trace.fixed_variable`): it decomposes a finer multiplier wrongly (per-product weights and
 BatchNormalization scales that need more are `Unsupported`) and could store a finer added constant
-truncated (every constant addition of the trace is checked to be a whole number of steps).
+truncated (every constant addition of the trace is checked to be a whole number of steps).  The same
+search, between 2**-32 and 2**31, gives the grid of a constant operand of a mux, which da4ml stores in
+units of its `_factor`: its own SAT/SAT_SYM quantization clips with limits at the clipped word's factor,
+so at a factor of 2**-33 a limit of +-1 became +-2**33 on a grid of 2**31 and the mux (Verilog and
+`comb.predict` alike) read it four times too large (FINN TFC-w2a2: the third BatchNormalization's
+ap_fixed<2,2,AP_RND_CONV,AP_SAT_SYM> outputs stuck at 0 in some channels).  `apfixed` builds the limits
+as odd-integer words at their own scale (`scaled_const`), and every constant of the trace is checked to
+be one da4ml emits exactly.
 """
 
 from __future__ import annotations
@@ -310,14 +317,37 @@ def _trace_layers(hls_model, upto_layer: str, hwconf: HWConfig, solver_options: 
     raise KeyError(f"layer {upto_layer!r} not found in the hls4ml model")
 
 
+def _exact_grid(u: decimal.Decimal) -> int:
+    """The f with u * 2**f an odd integer (u != 0, a dyadic number)."""
+    two, f = decimal.Decimal(2), 0
+    while (u * two**f) % 1:
+        f += 1
+    while (u * two**f) % 2 == 0:
+        f -= 1
+    return f
+
+
 def _check_added_constants(inputs, outputs, upto_layer: str, layer) -> None:
     """Every constant addition must be a whole number of its result's steps: da4ml's tracer stores it
-    as `int(constant / step)`, which would drop a finer remainder without a trace."""
+    as `int(constant / step)`, which would drop a finer remainder without a trace.  Every constant
+    operand (of a mux) must be one da4ml's tracer emits exactly: it stores the constant in units of its
+    `_factor` on the grid `_const_f` finds, which is right only between 2**-32 and 2**31 (and for
+    integers a float holds); a coarser constant comes out on a finer grid than the mux result it feeds,
+    which then reads it shifted (`trigger.rtl.apfixed.scaled_const` builds the saturation limits so)."""
     for v in gather_variables(list(inputs), list(outputs))[0]:
         if v.opr == "cadd" and (v._data / (v.step / abs(v._factor))) % 1:
             raise Unsupported(
                 upto_layer, layer.class_name, f"da4ml would truncate the added constant {v._data * v._factor}"
             )
+        if v.opr == "const" and v.low != 0:
+            u = v.low / v._factor
+            f = _exact_grid(u)
+            if not -DA4ML_CONST_F_MAX < f <= DA4ML_CONST_F_MAX or abs(u * decimal.Decimal(2) ** f) >= 2**53:
+                raise Unsupported(
+                    upto_layer,
+                    layer.class_name,
+                    f"da4ml would emit the constant {v.low} (at scale {v._factor}) on a wrong grid",
+                )
 
 
 class _Rounded(Exception):
