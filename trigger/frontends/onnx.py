@@ -172,9 +172,7 @@ def load_onnx(path: Path, weights: Path | None = None) -> SourceModel:
     file_ops = {n.name or n.output[0]: n.op_type for n in model.graph.node}
     wrapper = _clean(wrapper.model, path)
     _check_ops(wrapper.graph, path)
-    source = OnnxModel(path, [path], wrapper, applied)
-    source._file_ops = file_ops
-    return source
+    return OnnxModel(path, [path], wrapper, applied, file_ops)
 
 
 def cleanup_for_rewrites(wrapper):
@@ -194,13 +192,20 @@ class OnnxModel(SourceModel):
     """A cleaned ONNX graph, executed as the reference by qonnx (QONNX, or any graph holding qonnx's
     custom-domain nodes such as the channels-last Conv the clean-up makes) or else by onnxruntime."""
 
-    def __init__(self, path: Path, files: list[Path], wrapper, rewrites: list[str] | None = None):
+    def __init__(
+        self,
+        path: Path,
+        files: list[Path],
+        wrapper,
+        rewrites: list[str] | None = None,
+        file_ops: dict[str, str] | None = None,
+    ):
         super().__init__(path, files)
         self.wrapper = wrapper
-        self.rewrites = list(rewrites or [])
+        self.rewrites = list(rewrites or [])  # canonical rewrites that changed the graph
+        self.file_ops = dict(file_ops or {})  # node name in the user's file -> its op type
         self.quantized = any(n.op_type in QUANT_OPS for n in wrapper.graph.node)
         self.kind = "qonnx" if self.quantized else "onnx"
-        self._file_ops: dict[str, str] = {}
         self.custom_nodes = [n.name for n in wrapper.graph.node if n.domain not in STANDARD_DOMAINS]
         self.use_qonnx = self.quantized or bool(self.custom_nodes)
         self.reference_name = "qonnx-execution" if self.use_qonnx else "onnxruntime"
@@ -279,7 +284,7 @@ class OnnxModel(SourceModel):
         for candidate in candidates:
             if candidate in nodes:
                 node = nodes[candidate]
-                op = self._file_ops.get(original_name(node), node.op_type)
+                op = self.file_ops.get(original_name(node), node.op_type)
                 return f"node '{original_name(node)}' (op {op})"
         return f"node '{name}' ({op}, made by hls4ml from the graph)"
 

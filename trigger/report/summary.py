@@ -10,6 +10,10 @@ def build_report(ctx) -> dict:
     """report.json content (keys per DESIGN.md)."""
     src, opts = ctx.source, ctx.opts
     model: dict = {"name": src.name, "source": src.kind, "file": src.path.name, "sha256": src.sha256}
+    if getattr(src, "rewrites", None):  # ONNX forms rewritten for hls4ml (trigger/frontends/onnx_canon*.py)
+        model["rewrites"] = list(src.rewrites)
+    if getattr(src, "renamed", None):  # Keras layers renamed around hls4ml's reserved names
+        model["renamed_layers"] = dict(src.renamed)
     if ctx.hls_model is not None:
         model["inputs"] = [list(v.shape) for v in ctx.hls_model.get_input_variables()]
         model["outputs"] = [list(v.shape) for v in ctx.hls_model.get_output_variables()]
