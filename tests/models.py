@@ -102,6 +102,16 @@ def _bn_params(rng, prefix: str, n: int) -> dict:
     }
 
 
+def _mlp_params(rng) -> dict:
+    """Weights of a 16-32-5 MLP (w1, b1, w2, b2)."""
+    return {
+        "w1": rng.normal(0, 0.4, (16, 32)).astype(np.float32),
+        "b1": rng.normal(0, 0.2, 32).astype(np.float32),
+        "w2": rng.normal(0, 0.4, (32, 5)).astype(np.float32),
+        "b2": rng.normal(0, 0.2, 5).astype(np.float32),
+    }
+
+
 def bn_mlp_unsqueezed(path: Path, seed: int = 0) -> Path:
     """Float 16-32-5 MLP whose BatchNorm1d sits between Unsqueeze(axis 2) and Squeeze(axis 2), the form
     older PyTorch exporters wrote for BatchNorm1d on an (N, C) input (torch 2.13 no longer does)."""
@@ -109,10 +119,7 @@ def bn_mlp_unsqueezed(path: Path, seed: int = 0) -> Path:
 
     rng = np.random.default_rng(seed)
     inits = {
-        "w1": rng.normal(0, 0.4, (16, 32)).astype(np.float32),
-        "b1": rng.normal(0, 0.2, 32).astype(np.float32),
-        "w2": rng.normal(0, 0.4, (32, 5)).astype(np.float32),
-        "b2": rng.normal(0, 0.2, 5).astype(np.float32),
+        **_mlp_params(rng),
         "axes": np.array([2], dtype=np.int64),
         **_bn_params(rng, "bn", 32),
     }
@@ -136,10 +143,7 @@ def bn_mlp_permless_transposes(path: Path, seed: int = 0) -> Path:
 
     rng = np.random.default_rng(seed)
     inits = {
-        "w1": rng.normal(0, 0.4, (16, 32)).astype(np.float32),
-        "b1": rng.normal(0, 0.2, 32).astype(np.float32),
-        "w2": rng.normal(0, 0.4, (32, 5)).astype(np.float32),
-        "b2": rng.normal(0, 0.2, 5).astype(np.float32),
+        **_mlp_params(rng),
         **_bn_params(rng, "bn", 32),
     }
     nodes = [

@@ -309,6 +309,20 @@ def _match_unit_window(model, node):
     return src[0], dst[0], axes, src[2], dst[2]
 
 
+def _unit_window_of(model, node):
+    """(source, target, unit axis, 1-D window attributes, source chain, target chain) of a 2-D Conv/Pool
+    that runs over an axis added by an Unsqueeze chain and removed by a Squeeze chain, or None."""
+    match = _match_unit_window(model, node)
+    if match is None:
+        return None
+    source, target, axes, src_chain, dst_chain = match
+    for axis in axes:
+        window = _unit_axis_window(node, axis)
+        if window is not None:
+            return source, target, axis, window, src_chain, dst_chain
+    return None
+
+
 @canonical
 class Conv1DFromUnitConv2D(Transformation):
     """tf2onnx's Keras `Conv1D`: `Unsqueeze(axis 2) -> Conv(2-D, kernel [1, k], strides [1, s],
@@ -321,16 +335,10 @@ class Conv1DFromUnitConv2D(Transformation):
         for conv in list(model.graph.node):
             if conv.op_type != "Conv" or len(conv.input) < 2:
                 continue
-            match = _match_unit_window(model, conv)
-            if match is None:
+            found = _unit_window_of(model, conv)
+            if found is None:
                 continue
-            source, target, axes, src_chain, dst_chain = match
-            for axis in axes:
-                window = _unit_axis_window(conv, axis)
-                if window is not None:
-                    break
-            else:
-                continue
+            source, target, axis, window, src_chain, dst_chain = found
             if not _drop_weight_axis(model, conv, axis):
                 continue
             stale = {conv.input[1], conv.output[0], *(o for n in src_chain + dst_chain for o in n.output)}
@@ -352,16 +360,10 @@ class Pool1DFromUnitPool2D(Transformation):
         for pool in list(model.graph.node):
             if pool.op_type not in POOL_OPS or len([o for o in pool.output if o]) != 1:
                 continue
-            match = _match_unit_window(model, pool)
-            if match is None:
+            found = _unit_window_of(model, pool)
+            if found is None:
                 continue
-            source, target, axes, src_chain, dst_chain = match
-            for axis in axes:
-                window = _unit_axis_window(pool, axis)
-                if window is not None:
-                    break
-            else:
-                continue
+            source, target, _, window, src_chain, dst_chain = found
             if _attr(pool, "dilations") is None:
                 window.pop("dilations")  # optional on pools (AveragePool has it only from opset 19)
             stale = {pool.output[0], *(o for n in src_chain + dst_chain for o in n.output)}
