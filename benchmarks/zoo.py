@@ -142,7 +142,8 @@ def _table(rows: list[dict]) -> str:
     for r in rows:
         t, h = r["trigger"], r["hls4ml_alone"]
         if "mode" in t:
-            score = f"{t['exact_fraction']:.4f} exact" if t["mode"] == "exact" else f"argmax {t['argmax_agreement']}"
+            exact = t["mode"] == "exact"
+            score = f"{t['exact_fraction']:.4f} exact" if exact else f"argmax {t['argmax_agreement']:.3f}"
             rtl = "exact" if t["rtl"] == "exact" else ("no (" + t["rtl"].split("(")[0][9:].strip() + ")")
         else:
             score, rtl = t.get("error", ""), ""
