@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from trigger import emulation
+from trigger import binary_conversion, emulation
 from trigger.errors import InputError
 from trigger.fixed import BIPOLAR, BIPOLAR_NAME, FixedType, fixed_type_from_str, from_hls_precision, is_xnor_precision
 
@@ -221,18 +221,21 @@ def _bits_twice(w):  # hls4ml's QuantizeDenseOutput: BinaryQuantizer(bits=1) on 
 
 
 def test_a_correct_binary_conversion_has_no_deviation():
-    assert emulation.conversion_deviations(_binary_graph(_bits_once, threshold=np.array([1.0, -3.0, 0.0, 5.0]))) == []
+    assert (
+        binary_conversion.conversion_deviations(_binary_graph(_bits_once, threshold=np.array([1.0, -3.0, 0.0, 5.0])))
+        == []
+    )
 
 
 def test_weights_binarized_twice_are_named():
-    (dev,) = emulation.conversion_deviations(_binary_graph(_bits_twice))
+    (dev,) = binary_conversion.conversion_deviations(_binary_graph(_bits_twice))
     assert dev.layer == "Dense_MatMul_1" and dev.layer_type == "Dense"
     n_negative = int(np.count_nonzero(np.arange(8 * N_OUT) % 3 == 0))
     assert f"all {8 * N_OUT} binary weights are +1 in the firmware, {n_negative} of them -1" in dev.reason
 
 
 def test_a_binary_dense_bias_counts_twice():
-    (dev,) = emulation.conversion_deviations(_binary_graph(_bits_once, bias=1.0))
+    (dev,) = binary_conversion.conversion_deviations(_binary_graph(_bits_once, bias=1.0))
     assert dev.layer == "Dense_MatMul_1" and "count twice" in dev.reason and "2 * (bias + agreements)" in dev.reason
 
 
@@ -241,12 +244,14 @@ def test_thresholds_rounded_down_onto_a_reachable_value():
     # the Dense can output (the model says -1 there, the firmware +1); channel 0: -2.5 -> -3 is never output.
     model = np.array([-2.5, -1.5, 4.0, 0.25])
     firmware = np.floor(model)
-    (dev,) = emulation.conversion_deviations(_binary_graph(_bits_once, threshold=firmware, threshold_model=model))
+    (dev,) = binary_conversion.conversion_deviations(
+        _binary_graph(_bits_once, threshold=firmware, threshold_model=model)
+    )
     assert dev.layer == "bnbt_BatchNormalization_1"
     assert "2 of its 4 thresholds" in dev.reason
     assert "channel 1, threshold -1.5 in the model, -2 in the firmware" in dev.reason
     ceiled = _binary_graph(_bits_once, threshold=np.ceil(model), threshold_model=model)  # x >= ceil(t) is x >= t
-    assert emulation.conversion_deviations(ceiled) == []
+    assert binary_conversion.conversion_deviations(ceiled) == []
 
 
 def test_a_binary_dense_result_type_must_hold_every_dot_product():
@@ -254,15 +259,15 @@ def test_a_binary_dense_result_type_must_hold_every_dot_product():
 
     graph = _binary_graph(_bits_once)
     dense = list(graph.get_layers())[1]
-    assert emulation.conversion_deviations(graph) == []  # int<6> holds -8..8
+    assert binary_conversion.conversion_deviations(graph) == []  # int<6> holds -8..8
     dense.get_output_variable = lambda: _var(FixedPrecisionType(6, 4))  # -8 .. 7.75
-    (dev,) = emulation.conversion_deviations(graph)
+    (dev,) = binary_conversion.conversion_deviations(graph)
     assert dev.layer == "Dense_MatMul_1" and "ranges from -8 to 8: 8 cannot be represented" in dev.reason
 
 
 def test_a_threshold_outside_its_type_is_named():
     graph = _binary_graph(_bits_once, threshold=np.array([1.0, 40.0, -3.0, -33.0]))  # int<6>: -32 .. 31
-    (dev,) = emulation.conversion_deviations(graph)
+    (dev,) = binary_conversion.conversion_deviations(graph)
     assert dev.layer == "bnbt_BatchNormalization_1"
     assert "2 of its 4 thresholds lie outside their type fixed<6,6>" in dev.reason and "channel 1" in dev.reason
 
@@ -270,7 +275,7 @@ def test_a_threshold_outside_its_type_is_named():
 def test_check_conversion_refuses_with_exit_code_2_naming_each_layer():
     graph = _binary_graph(_bits_twice, threshold=np.floor([0.5, 1.5, 2.5, 3.5]), threshold_model=[0.5, 1.5, 2.5, 3.5])
     with pytest.raises(InputError) as info:
-        emulation.check_conversion(graph, _FakeSource(None))
+        binary_conversion.check_conversion(graph, _FakeSource(None))
     message = str(info.value)
     assert info.value.exit_code == 2
     assert "hls4ml layer 'Dense_MatMul_1'" in message and "hls4ml layer 'bnbt_BatchNormalization_1'" in message
@@ -287,7 +292,7 @@ def test_negative_batchnorm_scale_before_a_binary_activation_is_named():
     )
     source = _FakeSource(None)
     source.wrapper = wrapper
-    (dev,) = emulation.conversion_deviations(graph, source=source)
+    (dev,) = binary_conversion.conversion_deviations(graph, source=source)
     assert dev.layer == "bnbt_BatchNormalization_1"
     assert "1 of its 4 channels" in dev.reason and "channel 1" in dev.reason
 
@@ -374,10 +379,10 @@ def test_a_negative_scale_channel_negated_in_the_dense_and_the_activation_is_acc
     graph = _binary_graph(bits_with_column_1_negated, threshold=np.zeros(N_OUT))
     dense, bnbt = list(graph.get_layers())[1:]
     dense.trigger_negated_channels = bnbt.trigger_negated_channels = (1,)
-    assert emulation.conversion_deviations(graph, source=source) == []
+    assert binary_conversion.conversion_deviations(graph, source=source) == []
 
     del dense.trigger_negated_channels  # the activation alone says so: its Dense computes +x, refused
-    reasons = [d.reason for d in emulation.conversion_deviations(graph, source=source)]
+    reasons = [d.reason for d in binary_conversion.conversion_deviations(graph, source=source)]
     assert any("scale <= 0" in r and "channel 1" in r for r in reasons)
     assert any("opposite sign" in r for r in reasons)  # and the inverted column is a wrong weight
 
@@ -385,7 +390,7 @@ def test_a_negative_scale_channel_negated_in_the_dense_and_the_activation_is_acc
     graph = _binary_graph(bits_with_column_1_negated, threshold=np.zeros(N_OUT))
     dense, bnbt = list(graph.get_layers())[1:]
     dense.trigger_negated_channels = bnbt.trigger_negated_channels = (1,)
-    (dev,) = emulation.conversion_deviations(graph, source=zero)
+    (dev,) = binary_conversion.conversion_deviations(graph, source=zero)
     assert "scale <= 0" in dev.reason and "channel 1" in dev.reason
 
 

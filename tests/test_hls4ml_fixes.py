@@ -154,14 +154,14 @@ def test_binary_weights_with_2bit_data_get_an_accumulator_that_holds_every_sum(t
 
 def test_negative_batchnorm_scales_of_a_binary_network_are_computed_negated(tmp_path):
     """TFC-w1a1: 12 channels with gamma < 0 feed a binary activation; each is computed as (-x) >= (-t)."""
-    from trigger import emulation
+    from trigger import binary_conversion
     from trigger.frontends import load_model
 
     path = ZOO / "public_tfc_1w1a" / "model.onnx"
     source = load_model(path)
     hls_model = hls_model_of(path, tmp_path)
     layers = {layer.name: layer for layer in hls_model.get_layers()}
-    assert emulation.conversion_deviations(hls_model, source=source) == []
+    assert binary_conversion.conversion_deviations(hls_model, source=source) == []
     negated = {}
     for i in range(3):
         dense, bnbt = layers[f"Dense_MatMul_{i}"], layers[f"bnbt_BatchNormalization_{i}"]

@@ -166,7 +166,7 @@ def _onnx_conv_group_default() -> None:
 #   When the binary Dense feeding it has no other consumer and no bias, such a channel c is computed as
 #   (-x) >= (-t): column c of the xnor weights is inverted (bit b -> 1 - b, i.e. w -> -w) and threshold c is
 #   -t rounded up, which is exact for every input including ties.  The Dense and the BatchNormalization layer
-#   get `trigger_negated_channels` (emulation.conversion_deviations reads them); a zero scale stays refused.
+#   get `trigger_negated_channels` (binary_conversion.conversion_deviations reads them); a zero scale stays refused.
 
 
 def _binary_networks() -> None:
