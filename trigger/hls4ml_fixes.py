@@ -176,17 +176,11 @@ def _binary_networks() -> None:
     from hls4ml.model.optimizer.passes.infer_precision import InferPrecisionTypes
     from hls4ml.model.types import IntegerPrecisionType, XnorPrecisionType
 
-    def grid(precision):
-        """(fractional bits, lowest, highest value) of a fixed/integer hls4ml precision."""
-        width, integer, signed = int(precision.width), int(precision.integer), bool(precision.signed)
-        f = width - integer
-        lo = -(2.0 ** (integer - 1)) if signed else 0.0
-        hi = 2.0 ** (integer - 1 if signed else integer) - 2.0**-f
-        return f, lo, hi
+    from trigger.fixed import from_hls_precision
 
     def ceil_onto(values, precision):
-        f, lo, hi = grid(precision)
-        return np.clip(np.ceil(np.asarray(values, dtype=np.float64) * 2.0**f) / 2.0**f, lo, hi)
+        t = from_hls_precision(precision)
+        return np.clip(np.ceil(np.asarray(values, dtype=np.float64) * 2.0**t.frac) * t.lsb, t.min_value, t.max_value)
 
     quantize_dense_output = bn_quant.QuantizeDenseOutput.transform
     if not getattr(quantize_dense_output, "trigger_fix", False):

@@ -43,9 +43,13 @@ def _rank(wrapper, tensor: str) -> int | None:
     return None if shape is None else len(shape)
 
 
-def _attr(node, name: str):
+def _attr(node, name: str, default=None):
+    """An attribute's value (strings decoded), or `default` when the node does not have it."""
     a = next((a for a in node.attribute if a.name == name), None)
-    return None if a is None else helper.get_attribute_value(a)
+    if a is None:
+        return default
+    value = helper.get_attribute_value(a)
+    return value.decode() if isinstance(value, bytes) else value
 
 
 IMPLICIT_PERM_NOTE = "\nperm: ONNX default (reversed axes)"
@@ -158,7 +162,6 @@ class ExplicitWindowAttributes(Transformation):
                 if _attr(node, name) is None:
                     node.attribute.append(helper.make_attribute(name, value))
             auto = _attr(node, "auto_pad")
-            auto = auto.decode() if isinstance(auto, bytes) else auto
             if auto not in (None, "NOTSET") or _attr(node, "pads") is None:
                 pads = _auto_pads(auto or "NOTSET", shape[2:], kernel, _attr(node, "strides"), _attr(node, "dilations"))
                 _set_attr(node, "pads", pads)

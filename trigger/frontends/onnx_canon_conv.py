@@ -15,32 +15,17 @@ Anything not matching exactly is left untouched (the op check then names the nod
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.general import SortGraph
 from qonnx.transformation.infer_shapes import InferShapes
 
-from trigger.frontends.onnx_canon import canonical
+from trigger.frontends.onnx_canon import _attr, _axes, _set_attr, canonical
 
 UNIT_OPS = {"Unsqueeze", "Squeeze", "Reshape"}
 POOL_OPS = {"MaxPool", "AveragePool"}
 
 
 # ---- small graph helpers -------------------------------------------------------------------------
-
-
-def _attr(node, name: str, default=None):
-    a = next((a for a in node.attribute if a.name == name), None)
-    if a is None:
-        return default
-    value = helper.get_attribute_value(a)
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _set_attr(node, name: str, value) -> None:
-    for a in [a for a in node.attribute if a.name == name]:
-        node.attribute.remove(a)
-    node.attribute.append(helper.make_attribute(name, value))
 
 
 def _shape(model, tensor: str) -> list[int] | None:
@@ -60,15 +45,6 @@ def _sole_consumer(model, tensor: str):
 
 def _opset(model) -> int:
     return next((o.version for o in model.model.opset_import if o.domain in ("", "ai.onnx")), 13)
-
-
-def _axes(model, node) -> list[int] | None:
-    """Axes of a Squeeze/Unsqueeze: attribute (opset < 13) or constant second input (opset >= 13)."""
-    axes = _attr(node, "axes")
-    if axes is None and len(node.input) > 1 and node.input[1]:
-        init = model.get_initializer(node.input[1])
-        axes = None if init is None else init.ravel().tolist()
-    return None if axes is None else [int(a) for a in axes]
 
 
 def _set_axes(model, node, axes: list[int]) -> None:
