@@ -36,6 +36,18 @@ def _sign_bit(v: FixedVariable):
     return v.is_negative()  # quantize(0, i+1, -i) >> i: the two's complement sign bit, as {0, 1}
 
 
+def odd_exponent(value) -> int:
+    """The e with value = odd integer * 2**e (value a non-zero dyadic number), exactly in Decimal."""
+    d, e = Decimal(value), 0
+    while d % 2 == 0:  # an even integer: move the factors of two into the exponent
+        d /= 2
+        e += 1
+    while d % 1:  # a dyadic fraction: scale it up to an odd integer
+        d *= 2
+        e -= 1
+    return e
+
+
 def scaled_const(value, hwconf) -> FixedVariable:
     """The constant `value` as a da4ml variable whose hardware word is an odd integer (value = odd * 2**e
     and `_factor` = 2**e), so that da4ml emits it exactly whatever its magnitude or grid.
@@ -47,16 +59,9 @@ def scaled_const(value, hwconf) -> FixedVariable:
     +-2**33 on a grid of 2**31, and the mux (the Verilog `mux` module and the DAIS interpreter behind
     `comb.predict` alike: the result's LSB is taken from the constant's) scales it by 4 or more.
     """
-    d = Decimal(value)
-    if d == 0:
+    if Decimal(value) == 0:
         return FixedVariable.from_const(0, hwconf=hwconf)
-    e = 0
-    while d % 2 == 0:  # an even integer: move the factors of two into the scale
-        d /= 2
-        e += 1
-    while d % 1:  # a dyadic fraction: scale it up to an odd integer
-        d *= 2
-        e -= 1
+    e = odd_exponent(value)
     return FixedVariable.from_const(Decimal(value), hwconf=hwconf, _factor=Decimal(2) ** e)
 
 

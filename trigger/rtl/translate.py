@@ -53,7 +53,7 @@ from da4ml.trace import FixedVariable, FixedVariableArray, FixedVariableArrayInp
 from da4ml.trace.tracer import gather_variables
 
 from trigger.fixed import hls_quantize_np, int_bounds, precision_spec
-from trigger.rtl.apfixed import quantize_array, quantize_var
+from trigger.rtl.apfixed import odd_exponent, quantize_array, quantize_var
 
 
 class Unsupported(NotImplementedError):
@@ -317,16 +317,6 @@ def _trace_layers(hls_model, upto_layer: str, hwconf: HWConfig, solver_options: 
     raise KeyError(f"layer {upto_layer!r} not found in the hls4ml model")
 
 
-def _exact_grid(u: decimal.Decimal) -> int:
-    """The f with u * 2**f an odd integer (u != 0, a dyadic number)."""
-    two, f = decimal.Decimal(2), 0
-    while (u * two**f) % 1:
-        f += 1
-    while (u * two**f) % 2 == 0:
-        f -= 1
-    return f
-
-
 def _check_added_constants(inputs, outputs, upto_layer: str, layer) -> None:
     """Every constant addition must be a whole number of its result's steps: da4ml's tracer stores it
     as `int(constant / step)`, which would drop a finer remainder without a trace.  Every constant
@@ -341,7 +331,7 @@ def _check_added_constants(inputs, outputs, upto_layer: str, layer) -> None:
             )
         if v.opr == "const" and v.low != 0:
             u = v.low / v._factor
-            f = _exact_grid(u)
+            f = -odd_exponent(u)  # u * 2**f is an odd integer
             if not -DA4ML_CONST_F_MAX < f <= DA4ML_CONST_F_MAX or abs(u * decimal.Decimal(2) ** f) >= 2**53:
                 raise Unsupported(
                     upto_layer,
