@@ -17,7 +17,7 @@ import numpy as np
 from trigger.errors import InputError
 from trigger.frontends import register
 from trigger.frontends.base import SourceModel
-from trigger.frontends.onnx_canon import IMPLICIT_PERM_NOTE, canonicalize
+from trigger.frontends.onnx_canon import IMPLICIT_PERM_NOTE, _attr, canonicalize
 
 QUANT_OPS = {"Quant", "IntQuant", "BipolarQuant", "Trunc"}
 
@@ -82,10 +82,6 @@ def _input_dependent(graph) -> set[str]:
     return live
 
 
-def _attr_int(node, name: str) -> int:
-    return next((int(a.i) for a in node.attribute if a.name == name), 0)
-
-
 def _check_shapes(model, path: Path) -> None:
     inits = {i.name for i in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in inits]
@@ -129,8 +125,8 @@ def _check_batch_axis(graph, path: Path) -> None:
     for node in graph.node:
         if node.op_type != "Transpose" or node.input[0] not in live:  # weights may be transposed freely
             continue
-        perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
-        if perm is not None and perm[:1] != [0]:
+        perm = _attr(node, "perm")
+        if perm is not None and list(perm[:1]) != [0]:
             implicit = (
                 "has no perm attribute, so it reverses all axes"
                 if node.doc_string.endswith(IMPLICIT_PERM_NOTE)
@@ -245,7 +241,7 @@ class OnnxModel(SourceModel):
                 dims[0].Clear()
                 dims[0].dim_value = n
         for node in copy.graph.node:  # a flatten folded with batch 1 (e.g. Brevitas' x.view(x.size(0), -1))
-            if node.op_type == "Reshape" and not _attr_int(node, "allowzero"):
+            if node.op_type == "Reshape" and not _attr(node, "allowzero", 0):
                 shape = copy.get_initializer(node.input[1])
                 if shape is not None and shape.ndim == 1 and len(shape) >= 1 and shape[0] == 1:
                     shape = shape.copy()
