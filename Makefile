@@ -1,8 +1,9 @@
 # make demo: set up .venv and run the default example end to end.
-# make test: set up .venv and run the whole test suite (slow tests included).
+# make test: set up .venv, check lint and formatting (ruff), run the whole test suite (slow tests included).
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
+LINTED := trigger tests examples benchmarks scripts
 STAMP := $(VENV)/.installed
 DEMO  := build/jet_tagger_synthetic
 
@@ -24,6 +25,8 @@ demo: $(STAMP)
 	echo "demo wall time: $$((ms / 1000)).$$((ms % 1000 / 100)) s (exit code $$rc)"; exit $$rc
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(PY) -m pytest -ra -n 2 --dist loadgroup
 
 test-quick: $(STAMP)
@@ -39,7 +42,8 @@ examples: $(STAMP)
 	$(PY) examples/anomaly_detection/run.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check trigger tests examples benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 clean:
 	rm -rf build vivado_projects/*/ .pytest_cache

@@ -53,7 +53,7 @@ def test_jet_softmax_error_is_measured_not_hidden(jet_files, compile_cli, tmp_pa
     run = compile_cli(jet_files.h5, "--target", "xcvu9p", "-o", tmp_path / "p", "--n-vectors", 500, "--no-rtl")
     assert run.code == 0, run.err
     final = json.loads((tmp_path / "p" / "report.json").read_text())["emulation"]["final_output"]
-    assert 0 < final["max_abs_diff"] < 0.5  # hls4ml's default softmax tables: ~0.2 (STACK.md)
+    assert 0 < final["max_abs_diff"] < 0.5  # hls4ml's default softmax tables: ~0.2 (docs/stack.md)
     assert final["argmax_agreement"] > 0.9
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 
 import numpy as np
 import onnx
@@ -30,7 +31,9 @@ def _save(path, nodes, in_shape, out_shape, inits=()):
 def _pool_model(path, op="MaxPool", length=16, **attrs):
     """(N, 4, L) channels-first -> 1-D pool -> Flatten, as torch.onnx.export writes MaxPool1d/AvgPool1d."""
     k, s, pads = attrs["kernel_shape"][0], attrs["strides"][0], attrs.get("pads", [0, 0])
-    n_out = (length + sum(pads) - k) // s + 1
+    span = (k - 1) * attrs.get("dilations", [1])[0] + 1
+    rounding = math.ceil if attrs.get("ceil_mode") else math.floor
+    n_out = rounding((length + sum(pads) - span) / s) + 1  # the ONNX pooling output size
     nodes = [helper.make_node(op, ["x"], ["p"], **attrs), helper.make_node("Flatten", ["p"], ["y"], axis=1)]
     return _save(path, nodes, [4, length], [4 * n_out])
 

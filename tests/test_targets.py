@@ -35,3 +35,26 @@ def test_unknown_part_lists_known_ones():
         resolve_part("xc9z999")
     for short in known_parts():
         assert short in str(err.value)
+
+
+def test_every_catalogued_part_string_follows_the_grammar():
+    for short, part in PARTS.items():
+        assert resolve_part(part.part).short == short
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "xcvu9p;rm -rf X",  # reaches the Tcl scripts: never pasted unchecked
+        "xcvu9p-bogus-9",
+        "xcvu9p-flga2104-2L-e; puts x",
+        "xcvu9p-flga2104-2L-e\nexit",
+        "xcvu9p-flga2104-9-e",  # no speed grade 9
+        "xcvu99p-flga2104-2-e",  # not a catalogued device
+        "xc7a35tcsg324",  # no speed grade
+        "",
+    ],
+)
+def test_part_strings_off_the_grammar_are_refused(bad):
+    with pytest.raises(InputError, match="unknown target part.*Known parts: xc7a35t"):
+        resolve_part(bad)

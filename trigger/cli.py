@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
-from collections.abc import Callable
 from pathlib import Path
 
-from trigger.errors import CheckFailed, InputError, TriggerError
-from trigger.fixed import parse_precision
-from trigger.hls import IO_TYPES, STRATEGIES
-from trigger.options import SIMULATORS, CompileOptions
+from trigger.cli_common import fraction, guarded, non_negative_int, positive
+from trigger.errors import CheckFailed, InputError
+from trigger.options import IO_TYPES, SIMULATORS, STAGES, STRATEGIES
 from trigger.targets import resolve_part
 
 EXIT_HELP = """exit codes: 0 all checks pass; 2 bad usage or bad input; 3 a check failed
@@ -20,30 +17,8 @@ EXIT_HELP = """exit codes: 0 all checks pass; 2 bad usage or bad input; 3 a chec
 latency over the budget without --allow-over-budget, design larger than the part)."""
 
 
-def _positive(kind):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"'{text}' must be positive")
-        return value
-
-    return parse
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"'{text}' must lie in [0, 1]")
-    return value
-
-
 def compile_parser() -> argparse.ArgumentParser:
-    """Arguments of trigger-compile (contract in DESIGN.md)."""
-    from trigger.pipeline import stage_names
-
+    """Arguments of trigger-compile (docs/exit-codes.md; the options are trigger.CompileOptions')."""
     p = argparse.ArgumentParser(
         prog="trigger-compile",
         description="Compile a QKeras/Keras or (Q)ONNX model into a Vitis HLS project, "
@@ -54,131 +29,108 @@ def compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", required=True, help="FPGA part: short name (xcvu9p, ...) or full part string")
     p.add_argument("-o", "--output", type=Path, help="project directory (default vivado_projects/<model stem>)")
     p.add_argument("--weights", type=Path, help="weights .h5 for a Keras .json (default <stem>_weights.h5)")
-    p.add_argument("--clock-ns", type=_positive(float), default=5.0, help="clock period in ns (default 5)")
+    p.add_argument("--clock-ns", type=positive(float), default=5.0, help="clock period in ns (default 5)")
     p.add_argument("--inputs", type=Path, help="input vectors .npy of shape (N, ...) (default: generated)")
-    p.add_argument("--n-vectors", type=_positive(int), default=2000, help="number of generated vectors (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="seed for generated vectors")
+    p.add_argument("--n-vectors", type=positive(int), default=2000, help="number of generated vectors (default 2000)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed for generated vectors")
     p.add_argument(
         "--precision",
         default="ap_fixed<16,6>",
         help="default fixed-point type (inputs; all of a float model quantized after training)",
     )
-    p.add_argument("--reuse-factor", type=_positive(int), default=1)
+    p.add_argument("--reuse-factor", type=positive(int), default=1)
     p.add_argument("--strategy", choices=STRATEGIES, default="Latency")
     p.add_argument("--io-type", choices=IO_TYPES, default="io_parallel")
-    p.add_argument("--latency-budget-ns", type=_positive(float), help="L1 latency budget (default: the target's)")
+    p.add_argument("--latency-budget-ns", type=positive(float), help="L1 latency budget (default: the target's)")
     p.add_argument(
         "--allow-over-budget", action="store_true", help="report a latency over the budget without exit code 3"
     )
     p.add_argument(
         "--min-agreement",
-        type=_fraction,
+        type=fraction,
         help="for approximate emulation: exit 3 if argmax agreement falls below this fraction",
     )
     p.add_argument("--no-rtl", action="store_true", help="skip the open RTL stage (and co-simulation)")
     p.add_argument(
         "--rtl-levels-per-stage",
-        type=_positive(int),
+        type=positive(int),
         help="adder levels per pipeline stage (default: chosen from --clock-ns and the part's family)",
     )
     p.add_argument("--no-cosim", action="store_true", help="skip co-simulation")
     p.add_argument("--simulator", choices=SIMULATORS, default="verilator", help="co-simulation simulator")
     p.add_argument("--no-synth", action="store_true", help="skip yosys synthesis (resources are then da4ml's estimate)")
-    p.add_argument("--stop-after", choices=stage_names(), help="stop after this stage (the report is still written)")
+    p.add_argument("--stop-after", choices=STAGES, help="stop after this stage (the report is still written)")
+    p.add_argument(
+        "--allow-approximate",
+        action="store_true",
+        help="accept an approximate comparison of a quantized model where trigger cannot tap the exact tensor",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing non-empty project directory")
     return p
 
 
-def _options(args: argparse.Namespace) -> CompileOptions:
-    part = resolve_part(args.target)
-    output = args.output or Path("vivado_projects") / args.model.stem
-    return CompileOptions(
-        model=args.model,
-        part=part,
-        output_dir=output,
-        weights=args.weights,
-        clock_ns=args.clock_ns,
-        inputs=args.inputs,
-        n_vectors=args.n_vectors,
-        seed=args.seed,
-        precision=parse_precision(args.precision),
-        reuse_factor=args.reuse_factor,
-        strategy=args.strategy,
-        io_type=args.io_type,
-        latency_budget_ns=args.latency_budget_ns,
-        allow_over_budget=args.allow_over_budget,
-        min_agreement=args.min_agreement,
-        rtl=not args.no_rtl,
-        rtl_levels_per_stage=args.rtl_levels_per_stage,
-        cosim=not args.no_cosim,
-        simulator=args.simulator,
-        synth=not args.no_synth,
-        force=args.force,
-        stop_after=args.stop_after,
-    )
+def _options(args: argparse.Namespace) -> dict:
+    """trigger.compile's keyword options from the parsed command line."""
+    return {
+        "weights": args.weights,
+        "clock_ns": args.clock_ns,
+        "inputs": args.inputs,
+        "n_vectors": args.n_vectors,
+        "seed": args.seed,
+        "precision": args.precision,
+        "reuse_factor": args.reuse_factor,
+        "strategy": args.strategy,
+        "io_type": args.io_type,
+        "latency_budget_ns": args.latency_budget_ns,
+        "allow_over_budget": args.allow_over_budget,
+        "allow_approximate": args.allow_approximate,
+        "min_agreement": args.min_agreement,
+        "rtl": not args.no_rtl,
+        "rtl_levels_per_stage": args.rtl_levels_per_stage,
+        "cosim": not args.no_cosim,
+        "simulator": args.simulator,
+        "synth": not args.no_synth,
+        "stop_after": args.stop_after,
+    }
 
 
-def _error(prog: str, exc: BaseException) -> None:
-    print(f"{prog}: error: {exc}", file=sys.stderr)
+def _summary(project) -> None:
+    """Where the project, its report and golden vectors are, and how long each stage took."""
+    from trigger.project import KEPT
 
-
-def _internal_error(prog: str, exc: Exception, written: str) -> int:
-    """Say plainly that this is a bug; the traceback only with TRIGGER_DEBUG set."""
-    _error(
-        prog,
-        RuntimeError(f"internal error ({type(exc).__name__}: {exc}); {written} Set TRIGGER_DEBUG=1 for the traceback."),
-    )
-    if os.environ.get("TRIGGER_DEBUG"):
-        traceback.print_exc()
-    return 1
-
-
-def _guarded(prog: str, body: Callable[[], int], not_done: str) -> int:
-    """Run a command body and map every way it can end to an exit code and one plain message.
-
-    `not_done` says what was left untouched when the command stops early ("nothing was written.").
-    """
-    try:
-        return body()
-    except TriggerError as exc:
-        _error(prog, exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        _error(prog, InputError(f"interrupted; {not_done}"))
-        return 130
-    except Exception as exc:  # an internal error: say so plainly, traceback only on request
-        return _internal_error(prog, exc, not_done)
+    final = project.dir
+    print(f"project: {final}")
+    print(f"report:  {final / 'report.md'}  ({final / 'report.json'})")
+    if (final / KEPT[0]).is_file():
+        print(f"golden:  {final / KEPT[0]} (kept; `trigger-regress check {final}` compares)")
+    timings = project.report.get("timings_s", {})
+    print(f"time:    {sum(timings.values()):.1f} s total; " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
 
 
 def compile_main(argv: list[str] | None = None) -> int:
-    """Entry point of trigger-compile; returns the exit code."""
+    """Entry point of trigger-compile (a thin layer over `trigger.compile`); returns the exit code."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = compile_parser().parse_args(argv)
 
     def body() -> int:
-        from trigger import pipeline, project
+        from trigger.api import compile as compile_model
 
-        opts = _options(args)
-        project.check_target(opts.output_dir.resolve(), opts.force)
-        with project.staged(opts.output_dir, opts.force) as workdir:
-            ctx = pipeline.run(opts, workdir)
-        final = opts.output_dir.resolve()
-        print(f"project: {final}")
-        print(f"report:  {final / 'report.md'}  ({final / 'report.json'})")
-        if (final / project.KEPT[0]).is_file():
-            print(f"golden:  {final / project.KEPT[0]} (kept; `trigger-regress check {opts.output_dir}` compares)")
-        print(
-            f"time:    {ctx.clock.total:.1f} s total; "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in ctx.clock.seconds.items())
-        )
-        pipeline.raise_on_failures(ctx)
+        resolve_part(args.target)  # a bad part is refused before anything else
+        out = args.output or Path("vivado_projects") / args.model.stem
+        try:
+            project = compile_model(args.model, args.target, out, force=args.force, **_options(args))
+        except CheckFailed as exc:
+            if exc.project is not None:
+                _summary(exc.project)
+            raise
+        _summary(project)
         return 0
 
-    return _guarded("trigger-compile", body, "nothing was written.")
+    return guarded("trigger-compile", body, "nothing was written.")
 
 
 def _idle_fraction(text: str) -> float:
-    value = _fraction(text)
+    value = fraction(text)
     if value >= 1.0:
         raise argparse.ArgumentTypeError(f"'{text}' must be below 1 (at 1 no vector would ever be sent)")
     return value
@@ -201,7 +153,7 @@ def cosim_parser() -> argparse.ArgumentParser:
         default=0.3,
         help="idle cycles in the second pass, in [0, 1) (default 0.3)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the idle-cycle pattern")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the idle-cycle pattern")
     p.add_argument("--keep-build", action="store_true", help="keep the simulator build in DIR/cosim/sim_build")
     return p
 
@@ -231,7 +183,7 @@ def cosim_main(argv: list[str] | None = None) -> int:
             raise CheckFailed("; ".join(failures))
         return 0
 
-    return _guarded("trigger-cosim", body, "the project's report was not updated.")
+    return guarded("trigger-cosim", body, "the project's report was not updated.")
 
 
 def report_parser() -> argparse.ArgumentParser:
@@ -290,7 +242,7 @@ def report_main(argv: list[str] | None = None) -> int:
             raise CheckFailed(" | ".join(failed))
         return 0
 
-    return _guarded("trigger-report", body, "reports already rewritten stay as they are.")
+    return guarded("trigger-report", body, "reports already rewritten stay as they are.")
 
 
 def regress_parser() -> argparse.ArgumentParser:
@@ -333,7 +285,7 @@ def regress_main(argv: list[str] | None = None) -> int:
             raise CheckFailed(f"{result.project}: golden vectors differ ({'; '.join(result.failures)}).")
         return 0
 
-    return _guarded("trigger-regress", body, "no golden file was changed.")
+    return guarded("trigger-regress", body, "no golden file was changed.")
 
 
 if __name__ == "__main__":

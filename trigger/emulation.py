@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trigger.csim import CsimCrashed, run_csim
 from trigger.culprit import first_line
 from trigger.errors import CheckFailed, InputError
 from trigger.fixed import FixedType, from_hls_precision, hls_quantize_np, precision_spec
@@ -51,6 +52,7 @@ class ComparePoint:
     approximate_layers: list[str]
     exact_possible: bool
     approximate_why: dict[str, str] = field(default_factory=dict)
+    tensor: str | None = None  # the source model's tensor tapped for the reference, when not found by layer name
 
 
 def rounded_parameters(layer) -> str | None:
@@ -165,6 +167,26 @@ def _argmax_agreement(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.mean(np.argmax(a, axis=1) == np.argmax(b, axis=1)))
 
 
+def _first_nonfinite(values: np.ndarray) -> int | None:
+    """The first vector (row) holding NaN or Inf, or None."""
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def _require_finite(source: SourceModel, point: ComparePoint, ref, ref_final, emu, final_emu) -> None:
+    """NaN/Inf never compares: in the reference it is an input problem (InputError), in the C simulation a
+    failed check (CheckFailed); a comparison with either would report NaN differences and could pass."""
+    for values, where in ((ref, f"layer {point.layer}"), (ref_final, "the model's output")):
+        if (v := _first_nonfinite(values)) is not None:
+            raise InputError(
+                f"{source.path}: the reference model produced NaN/Inf at {where} for vector {v} "
+                "(finite inputs: a float overflow or a non-finite parameter); nothing can be compared there."
+            )
+    for values, where in ((emu, f"layer {point.layer}"), (final_emu, "the output")):
+        if (v := _first_nonfinite(values)) is not None:
+            raise CheckFailed(f"the C simulation produced NaN/Inf at {where} for vector {v}.")
+
+
 def run(hls_model, source: SourceModel, point: ComparePoint, x: np.ndarray) -> tuple[Comparison, dict]:
     """Compile the C simulation with tracing, run it and the reference on `x`, compare.
 
@@ -175,17 +197,26 @@ def run(hls_model, source: SourceModel, point: ComparePoint, x: np.ndarray) -> t
     check_conversion(hls_model, source, point)
     x = np.ascontiguousarray(x, dtype=np.float64)
     try:
-        final_emu, trace = hls_model.trace(x)  # writes, compiles (g++) and runs hls4ml's C simulation
+        final_emu, trace = run_csim(hls_model, x)  # writes, compiles (g++), then runs it in a child process
+    except CsimCrashed as exc:
+        raise InputError(
+            f"{source.path}: {exc}; the model is not one its generated C++ can run (e.g. a zero-width type)."
+        ) from exc
     except Exception as exc:
         raise InputError(
-            f"{source.path}: hls4ml's C simulation of this model does not build or run ({first_line(exc)}); "
-            "the compiler output is in the emulate log."
+            f"{source.path}: hls4ml's C simulation of this model does not build or run ({first_line(exc)})."
         ) from exc
     out_type = from_hls_precision(list(hls_model.get_layers())[-1].get_output_variable().type.precision)
     final_emu = out_type.from_hls_values(final_emu).reshape(len(x), -1)
     emu = point.ftype.from_hls_values(trace[point.layer]).reshape(len(x), -1)
     ref_final = source.predict(x).reshape(len(x), -1)
-    ref = source.predict_input_of(x, point.anchor).reshape(len(x), -1) if point.anchor else ref_final
+    if point.tensor:
+        ref = source.predict_tensor(x, point.tensor).reshape(len(x), -1)
+    elif point.anchor:
+        ref = source.predict_input_of(x, point.anchor).reshape(len(x), -1)
+    else:
+        ref = ref_final
+    _require_finite(source, point, ref, ref_final, emu, final_emu)
     emu_raw, emu_on_grid = point.ftype.to_raw(emu)
     ref_raw, ref_on_grid = point.ftype.to_raw(ref)
     if not emu_on_grid.all():  # an invariant of ap_fixed; kept under python -O

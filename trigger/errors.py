@@ -14,6 +14,18 @@ class InputError(TriggerError):
 
 
 class CheckFailed(TriggerError):
-    """A verification check failed: mismatch, over budget, does not fit (exit code 3)."""
+    """A verification check failed: mismatch, over budget, does not fit (exit code 3).
+
+    Raised by `trigger.compile` after the project was written: `project` is the `trigger.Project`
+    and `report` its report.json (None where no project exists, e.g. `trigger-regress check`).
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, project=None):
+        super().__init__(message)
+        self.project = project
+
+    @property
+    def report(self) -> dict | None:
+        return None if self.project is None else self.project.report

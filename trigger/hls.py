@@ -12,9 +12,6 @@ from trigger.errors import InputError
 from trigger.frontends.base import SourceModel
 from trigger.options import CompileOptions
 
-STRATEGIES = ("Latency", "Resource")
-IO_TYPES = ("io_parallel", "io_stream")
-
 
 def project_name(name: str) -> str:
     """A C identifier for the HLS top function, derived from the model name."""
@@ -63,6 +60,27 @@ def convert(source: SourceModel, config: dict[str, Any], opts: CompileOptions, h
         part=opts.part.part,
         clock_period=opts.clock_ns,
     )
+
+
+def check_finite_parameters(source: SourceModel, hls_model) -> None:
+    """Refuse parameters that are finite in the file but not after hls4ml folded them (e.g. a BatchNorm with a
+    negative variance gives sqrt(var + eps) = NaN): no firmware can hold them, and no check could pass."""
+    import numpy as np
+
+    for layer in hls_model.get_layers():
+        for key, var in layer.weights.items():
+            data = getattr(var, "data", None)
+            if data is None:
+                continue
+            values = np.asarray(data, dtype=np.float64)
+            bad = ~np.isfinite(values)
+            if bad.any():
+                what = source.describe(layer.name, layer.class_name)
+                raise InputError(
+                    f"{source.path}: {what}: {int(bad.sum())} of {values.size} {key} values are not finite after "
+                    f"hls4ml folded its parameters (first {values.flat[int(np.argmax(bad.ravel()))]}); "
+                    "e.g. a BatchNormalization variance below zero. Parameters must give finite values."
+                )
 
 
 def conversion_error(source: SourceModel, exc: BaseException) -> InputError:

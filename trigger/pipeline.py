@@ -20,6 +20,7 @@ from trigger.frontends import load_model
 from trigger.frontends.base import SourceModel
 from trigger.options import CompileOptions
 from trigger.progress import StageClock, captured
+from trigger.representable import parameter_warnings
 
 
 @dataclass
@@ -34,9 +35,11 @@ class Context:
     hls_model: Any = None
     point: emulation.ComparePoint | None = None
     inputs: Any = None
+    user_inputs: Any = None  # the --inputs file's array (read and checked by the load stage)
     expected_raw: Any = None
     blocks: dict[str, dict] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def log(self, stage: str) -> Path:
         return self.workdir / "logs" / f"{stage}.log"
@@ -46,6 +49,8 @@ def step_load(ctx: Context) -> None:
     """Read the model file with the frontend for its format."""
     with captured(ctx.log("load")):
         ctx.source = load_model(ctx.opts.model, ctx.opts.weights)
+    if ctx.opts.inputs:  # a bad --inputs file is refused before any work is done
+        ctx.user_inputs = vectors.read(ctx.opts.inputs, ctx.source.input_shapes()[0])
 
 
 def step_hls(ctx: Context) -> None:
@@ -55,6 +60,8 @@ def step_hls(ctx: Context) -> None:
         try:
             ctx.hls_config = hls.build_config(src, ctx.opts)
             ctx.hls_model = hls.convert(src, ctx.hls_config, ctx.opts, ctx.workdir / "hls")
+            hls.check_finite_parameters(src, ctx.hls_model)
+            ctx.warnings.extend(parameter_warnings(ctx.hls_model))
             hls.write_project(ctx.hls_model)
         except InputError:
             raise
@@ -62,16 +69,47 @@ def step_hls(ctx: Context) -> None:
             raise hls.conversion_error(src, exc) from exc
 
 
+def _compare_point(ctx: Context) -> tuple[emulation.ComparePoint, str | None]:
+    """Where to compare, and why it had to fall back to the network output (None if it did not).
+
+    The exact comparison taps the reference at the tensor that feeds the trailing approximate layers:
+    the input of the source layer of the same name, else (graph models) the tensor of the same name.
+    When neither exists, the comparison falls back to the network output; if that loses an exact
+    comparison of a quantized model, it is a failed check unless --allow-approximate.
+    """
+    src, hm = ctx.source, ctx.hls_model
+    point = emulation.compare_point(hm, check_parameters=src.quantized)
+    if not point.anchor or src.has_layer(point.anchor):
+        return point, None
+    layers = {layer.name: layer for layer in hm.get_layers()}
+    compared = layers[point.layer]
+    traced = bool(compared.get_attr("function_cpp", None)) and compared.get_attr("trace", False)
+    if point.exact_possible and traced:  # e.g. an ApplyAlpha hls4ml made from a Mul and an Add
+        point.tensor = src.tensor_of(layers[point.anchor].inputs[0], point.layer)
+        if point.tensor:
+            return point, None
+    fallback = (
+        f"the tensor feeding hls4ml layer {point.anchor} has no counterpart in {src.path.name} "
+        "(no layer, node or tensor of that name), so the comparison fell back to the network output"
+    )
+    lost = point.exact_possible
+    point = emulation.output_point(hm, point)
+    if lost and src.quantized and not ctx.opts.allow_approximate:
+        ctx.failures.append(
+            f"{fallback}: this quantized model was compared only approximately "
+            "(pass --allow-approximate to accept that)."
+        )
+    return point, fallback
+
+
 def step_emulate(ctx: Context) -> None:
     """C-simulate the project on the vectors and compare with the reference model exactly."""
     src, hm, opts = ctx.source, ctx.hls_model, ctx.opts
-    point = emulation.compare_point(hm, check_parameters=src.quantized)
-    if point.anchor and not src.has_layer(point.anchor):
-        point = emulation.output_point(hm, point)
+    point, fallback = _compare_point(ctx)
     in_type = from_hls_precision(hm.get_input_variables()[0].type.precision)
     shape = src.input_shapes()[0]
     vec = (
-        vectors.load(opts.inputs, in_type, shape)
+        vectors.place(ctx.user_inputs, in_type, opts.inputs.name)
         if opts.inputs
         else vectors.generate(in_type, shape, opts.n_vectors, opts.seed)
     )
@@ -101,6 +139,7 @@ def step_emulate(ctx: Context) -> None:
             "type": point.layer_type,
             "precision": str(point.ftype),
             "feeds": point.anchor,
+            "tensor": point.tensor,
         },
         "bit_exact": bool(cmp.equal.all()),
         "exact_fraction": cmp.exact_fraction,
@@ -109,6 +148,8 @@ def step_emulate(ctx: Context) -> None:
         "final_output": {"max_abs_diff": cmp.final_max_abs_diff, "argmax_agreement": cmp.final_argmax_agreement},
         "approximate_layers": point.approximate_layers,
         "approximate_why": point.approximate_why,
+        "fallback": fallback,
+        "allow_approximate": opts.allow_approximate,
         "first_mismatch": cmp.first_mismatch() if exact_mode else None,  # raw integers mean nothing otherwise
         "min_agreement": opts.min_agreement,
     }
@@ -238,8 +279,26 @@ def run(opts: CompileOptions, workdir: Path) -> Context:
     for name, fn in STAGES:
         if name in names:
             with ctx.clock.stage(name):
-                fn(ctx)
+                try:
+                    fn(ctx)
+                except InputError as exc:  # the project (and its logs) will be removed: quote g++/the C sim
+                    tail = log_tail(ctx.log(name)) if name in QUOTED_LOGS else ""
+                    if tail:
+                        raise InputError(f"{exc}\nLast lines of the {name} log:\n{tail}") from exc
+                    raise
     return ctx
+
+
+QUOTED_LOGS = ("emulate",)  # stages whose log holds native output (g++, the C simulation) worth quoting
+
+
+def log_tail(path: Path, n: int = 12) -> str:
+    """The lines of a stage log worth quoting (those naming an error, else the last ones), indented."""
+    if not path.is_file():
+        return ""
+    lines = [line.rstrip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower() or "assert" in line.lower()]
+    return "\n".join(f"  {line[:300]}" for line in (errors or lines)[-n:])
 
 
 def raise_on_failures(ctx: Context) -> None:

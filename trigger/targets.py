@@ -20,6 +20,7 @@ this project's convention, not a published number: 1 us for a Phase-2-era UltraS
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from trigger.errors import InputError
@@ -141,19 +142,36 @@ def known_parts() -> list[str]:
     return sorted(PARTS)
 
 
+# AMD part-name grammar (Vivado's `get_parts` names), lower case except the voltage letter of the speed grade.
+# UltraScale(+) / Zynq US+: <device>-<package><pins>-<speed>[L|LV|H|HV]-<temperature>, e.g. xcvu9p-flga2104-2L-e.
+_ULTRASCALE_PART = re.compile(r"(?P<device>xc[a-z0-9]+)-[a-z]{4}\d{3,4}-[1-3](?:L|LV|H|HV)?-[eicq]")
+# 7 series: <device>[i]<package><pins>-<speed>[L|LI], e.g. xc7a35tcsg324-1, xc7vx690tffg1927-2.
+_SERIES7_PART = re.compile(r"(?P<device>xc7[a-z]+\d+t)i?[a-z]{2,4}\d{3,4}-[1-3](?:L|LI)?")
+
+
+def _device_of(part: str) -> str | None:
+    """The catalogued device a full part string names, or None if it does not follow the grammar."""
+    for grammar in (_ULTRASCALE_PART, _SERIES7_PART):
+        m = grammar.fullmatch(part)
+        if m and m["device"] in PARTS:
+            return m["device"]
+    return None
+
+
 def resolve_part(name: str) -> Part:
     """Look up a short name (`xcvu9p`) or a full part string (`xcvu9p-flgb2104-2-i`).
 
-    A full part string keeps its package/speed grade; the totals come from its device.
+    A full part string keeps its package/speed grade; the totals come from its device.  The string
+    reaches the generated Tcl scripts, so it must follow the AMD part-name grammar of a catalogued
+    device exactly (no other characters); anything else is refused with the list of known parts.
     """
-    key = name.strip().lower()
-    if key in PARTS:
-        return PARTS[key]
-    for short in sorted(PARTS, key=len, reverse=True):
-        if key.startswith(short):
-            base = PARTS[short]
-            return Part(**{**asdict(base), "part": name.strip()})
+    text = name.strip()
+    if text.lower() in PARTS:
+        return PARTS[text.lower()]
+    device = _device_of(text)
+    if device is not None:
+        return Part(**{**asdict(PARTS[device]), "part": text})
     raise InputError(
-        f"unknown target part '{name}'. Known parts: {', '.join(known_parts())} "
-        "(short names, or a full part string such as xcvu9p-flga2104-2L-e)."
+        f"unknown target part {name!r}. Known parts: {', '.join(known_parts())} "
+        "(short names, or a full part string of one of them such as xcvu9p-flga2104-2L-e or xc7a35tcsg324-1)."
     )

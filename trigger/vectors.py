@@ -44,26 +44,44 @@ def generate(ftype: FixedType, shape: tuple[int, ...], n: int, seed: int) -> Vec
     )
 
 
-def load(path: Path, ftype: FixedType, shape: tuple[int, ...]) -> Vectors:
-    """Read a user's .npy inputs, check their shape and place them on the input grid."""
+def read(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A user's .npy inputs as float64 (N, *shape), refused unless numeric, finite, non-empty and of that shape.
+
+    Called by the load stage, so a bad file is refused before any work is done.
+    """
     if not path.exists():
         raise InputError(f"{path}: no such inputs file.")
     try:
         x = np.load(path, allow_pickle=False)
     except Exception as exc:
         raise InputError(f"{path}: cannot be read as a .npy array ({exc}).") from exc
+    if not isinstance(x, np.ndarray):  # an .npz archive: np.load gives a lazy NpzFile
+        x.close()
+        raise InputError(f"{path}: is an .npz archive, not one array; save the inputs with numpy.save (.npy).")
+    if x.dtype.kind not in "biuf":  # bool, integers, floats: no strings, datetimes, complex or records
+        raise InputError(f"{path}: inputs have dtype {x.dtype}; input vectors must be integers or floats.")
     x = np.asarray(x, dtype=np.float64)
     if x.shape[1:] != tuple(shape) or x.ndim != len(shape) + 1 or len(x) == 0:
         raise InputError(f"{path}: inputs have shape {x.shape}; the model expects (N, {', '.join(map(str, shape))}).")
     if not np.all(np.isfinite(x)):
         raise InputError(f"{path}: inputs contain NaN or infinite values.")
+    return x
+
+
+def place(x: np.ndarray, ftype: FixedType, name: str) -> Vectors:
+    """Inputs read by `read`, placed on the input type's grid (how many moved and saturated is recorded)."""
     q = ftype.quantize(x)
     info = {
-        "file": path.name,
+        "file": name,
         "moved_to_grid": int(np.count_nonzero(q != x)),
         "saturated": int(np.count_nonzero((x < ftype.min_value) | (x > ftype.max_value))),
     }
     return Vectors(q, "file", info)
+
+
+def load(path: Path, ftype: FixedType, shape: tuple[int, ...]) -> Vectors:
+    """Read a user's .npy inputs, check them and place them on the input grid."""
+    return place(read(path, shape), ftype, path.name)
 
 
 def save(vectors_dir: Path, arrays: dict[str, np.ndarray], index: dict) -> None:

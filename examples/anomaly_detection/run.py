@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     test_idx = np.concatenate([test_bkg, np.nonzero(signal)[0]])
     x_test = xs[test_idx]
 
-    from trigger.cli import compile_main
+    import trigger
     from trigger.fixed import fixed_type_from_str
     from trigger.qonnx_export import keras_to_qonnx
     from trigger.zoo import autoencoder
@@ -158,13 +158,19 @@ def main(argv: list[str] | None = None) -> int:
     qat.save(args.out / "autoencoder_qat.h5")
     keras_to_qonnx(qat, args.out / "autoencoder_qat.onnx")
     np.save(args.out / "test_features.npy", x_test)
-    project = args.out / "project"
-    compile_args = [str(args.out / "autoencoder_qat.onnx"), "--target", args.target, "-o", str(project)]
-    compile_args += ["--inputs", str(args.out / "test_features.npy"), "--force"]
-    code = compile_main(compile_args + ([] if args.synth else ["--no-synth"]))
-    if code != 0:
-        print(f"trigger-compile exited with {code}", file=sys.stderr)
-        return code
+    try:  # the Python API (trigger-compile on the command line does the same)
+        compiled = trigger.compile(
+            args.out / "autoencoder_qat.onnx",
+            target=args.target,
+            out=args.out / "project",
+            inputs=x_test,
+            force=True,
+            synth=args.synth,
+        )
+    except trigger.TriggerError as exc:
+        print(f"trigger.compile: {exc}", file=sys.stderr)
+        return exc.exit_code
+    project = compiled.dir
     index = json.loads((project / "vectors" / "index.json").read_text())
     out_type = fixed_type_from_str(index["expected_raw"]["type"])
     fw_raw = np.load(project / "vectors" / "expected_raw.npy").reshape(len(x_test), -1)

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     x = ((x - mean) / std).astype(np.float32)
     x_train, y_train, x_test, y_test = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
-    from trigger.cli import compile_main
+    import trigger
     from trigger.fixed import fixed_type_from_str
     from trigger.qonnx_export import keras_to_qonnx
     from trigger.zoo import jet_tagger
@@ -143,13 +143,19 @@ def main(argv: list[str] | None = None) -> int:
     keras_to_qonnx(qat, args.out / "jet_tagger_qat.onnx")
     np.save(args.out / "test_features.npy", x_test)
 
-    project = args.out / "project"
-    compile_args = [str(args.out / "jet_tagger_qat.onnx"), "--target", args.target, "-o", str(project)]
-    compile_args += ["--inputs", str(args.out / "test_features.npy"), "--force"]
-    code = compile_main(compile_args + ([] if args.synth else ["--no-synth"]))
-    if code != 0:
-        print(f"trigger-compile exited with {code}", file=sys.stderr)
-        return code
+    try:  # the Python API (trigger-compile on the command line does the same)
+        compiled = trigger.compile(
+            args.out / "jet_tagger_qat.onnx",
+            target=args.target,
+            out=args.out / "project",
+            inputs=x_test,
+            force=True,
+            synth=args.synth,
+        )
+    except trigger.TriggerError as exc:
+        print(f"trigger.compile: {exc}", file=sys.stderr)
+        return exc.exit_code
+    project = compiled.dir
     # the firmware emulation: raw fixed-point logits of the C simulation, on the inputs' fixed-point grid
     index = json.loads((project / "vectors" / "index.json").read_text())
     out_type = fixed_type_from_str(index["expected_raw"]["type"])

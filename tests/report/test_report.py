@@ -1,4 +1,4 @@
-"""report.json keys (DESIGN.md contract), report.md and manifest.json of a real compile."""
+"""report.json keys (docs/report-json.md contract), report.md and manifest.json of a real compile."""
 
 from __future__ import annotations
 

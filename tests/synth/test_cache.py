@@ -25,9 +25,3 @@ def test_store_and_load(tmp_path, monkeypatch):
     assert cache.load("k") == {"counts": {"LUT": 1}}
     (tmp_path / "c" / "synth" / "k.json").write_text("{broken")
     assert cache.load("k") is None  # a damaged entry is a miss, not an error
-
-
-def test_default_location_follows_xdg(monkeypatch, tmp_path):
-    monkeypatch.delenv("TRIGGER_CACHE_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert cache.cache_dir() == tmp_path / "trigger"

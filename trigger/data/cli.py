@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from trigger.cli import _guarded, _positive
+from trigger.cli_common import guarded, positive
 
 
 def parser() -> argparse.ArgumentParser:
@@ -21,20 +21,20 @@ def parser() -> argparse.ArgumentParser:
         "jets",
         help="jets around 1 TeV, five classes (q, g, W, Z, t), the 16 hls4ml jet features and 30 constituents",
     )
-    jets.add_argument("--n", type=_positive(int), required=True, help="number of jets, split evenly over the classes")
+    jets.add_argument("--n", type=positive(int), required=True, help="number of jets, split evenly over the classes")
     jets.add_argument("--out", type=Path, required=True, help="output .npz (its recipe is written beside it as .json)")
     jets.add_argument("--seed", type=int, default=0)
-    jets.add_argument("--jobs", type=_positive(int), help="worker processes (default: all cores)")
+    jets.add_argument("--jobs", type=positive(int), help="worker processes (default: all cores)")
     l1 = sub.add_parser(
         "l1events",
         help="Level-1-style events (MET, 4 e/gamma, 4 muons, 10 jets: 57 features): SM background mixture "
         "and BSM signals",
     )
-    l1.add_argument("--n", type=_positive(int), required=True, help="background events (W, QCD, Z, ttbar mixture)")
-    l1.add_argument("--n-signal", type=_positive(int), help="events of each BSM signal (default: n / 10)")
+    l1.add_argument("--n", type=positive(int), required=True, help="background events (W, QCD, Z, ttbar mixture)")
+    l1.add_argument("--n-signal", type=positive(int), help="events of each BSM signal (default: n / 10)")
     l1.add_argument("--out", type=Path, required=True, help="output .npz (its recipe is written beside it as .json)")
     l1.add_argument("--seed", type=int, default=0)
-    l1.add_argument("--jobs", type=_positive(int), help="worker processes (default: all cores)")
+    l1.add_argument("--jobs", type=positive(int), help="worker processes (default: all cores)")
     return p
 
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"written: {args.out} ({what}) and {args.out.with_suffix('.json')}")
         return 0
 
-    return _guarded("trigger-data", body, "no sample was written.")
+    return guarded("trigger-data", body, "no sample was written.")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trigger.synth.cache import cache_dir
+from trigger.cache_root import cache_dir
 
 GENERATOR_VERSION = 2  # bump when the generator's output changes for the same recipe
 

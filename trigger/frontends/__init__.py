@@ -47,4 +47,6 @@ def load_model(path: Path, weights: Path | None = None) -> SourceModel:
             f"{path}: unknown model format '{path.suffix}'. Supported: {', '.join(supported_suffixes())} "
             "(ONNX/QONNX, Keras/QKeras .h5 or .keras, or a Keras .json architecture with --weights)."
         )
+    if weights is not None and path.suffix.lower() != ".json":
+        raise InputError(f"{weights}: --weights goes with a Keras .json architecture; {path.name} holds its own.")
     return loader(path, weights=weights)

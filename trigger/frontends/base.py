@@ -67,6 +67,15 @@ class SourceModel(ABC):
     def predict_input_of(self, x: np.ndarray, layer: str) -> np.ndarray:
         """Reference value of the tensor that feeds the named layer (or node)."""
 
+    def tensor_of(self, hls_tensor: str, hls_producer: str) -> str | None:
+        """The source model's tensor that hls4ml's tensor `hls_tensor` (written by hls4ml layer `hls_producer`)
+        stands for, or None when there is no such tensor (a graph frontend maps names; Keras has none)."""
+        return None
+
+    def predict_tensor(self, x: np.ndarray, tensor: str) -> np.ndarray:
+        """Reference value of a tensor named by `tensor_of`."""
+        raise NotImplementedError(f"{type(self).__name__} has no named tensors")
+
     def describe(self, name: str, op: str) -> str:
         """How a message names the node/layer `name` (an hls4ml layer name) of this model."""
         return f"layer '{name}' ({op})"

@@ -11,6 +11,7 @@ import numpy as np
 from trigger.errors import InputError
 from trigger.frontends import register
 from trigger.frontends.base import SourceModel
+from trigger.frontends.validate_keras import check_weights_file, validate_config, validate_model
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -45,9 +46,45 @@ def _qactivation_loader(tf, custom: dict[str, Any]):
     return QActivationLoader
 
 
+# classes a config may name besides Keras' layers and QKeras' custom objects (nested models, tf ops)
+MODEL_CLASSES = {"Functional", "Sequential", "Model", "TFOpLambda", "SlicingOpLambda"}
+
+
+def _stored_config(path: Path) -> dict[str, Any] | None:
+    """The architecture config a model file stores (.json text, .h5 `model_config`, .keras config.json)."""
+    import json
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            text = path.read_text()
+        elif suffix == ".keras":
+            import zipfile
+
+            with zipfile.ZipFile(path) as z:
+                text = z.read("config.json").decode()
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as f:
+                text = f.attrs.get("model_config")
+            if text is None:
+                return None
+            text = text.decode() if isinstance(text, bytes) else str(text)
+        config = json.loads(text)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot be read as a Keras model ({first}).") from exc
+    return config if isinstance(config, dict) else None
+
+
 def _read_model(path: Path, weights: Path | None):
     tf, custom = _keras_stack()
     suffix = path.suffix.lower()
+    config = _stored_config(path)
+    if config is not None:
+        known = set(custom) | {n for n in dir(tf.keras.layers) if n[:1].isupper()} | MODEL_CLASSES
+        validate_config(config, known, path)
     try:
         if suffix == ".json":
             wpath = weights or path.with_name(f"{path.stem}_weights.h5")
@@ -56,7 +93,10 @@ def _read_model(path: Path, weights: Path | None):
                     f"{path}: a Keras .json architecture needs its weights; {wpath} does not exist "
                     "(pass --weights W.h5)."
                 )
+            if not wpath.is_file():
+                raise InputError(f"{path}: the weights {wpath} are not a file (pass --weights W.h5).")
             model = tf.keras.models.model_from_json(path.read_text(), custom_objects=custom)
+            check_weights_file(model, wpath, path)  # load_weights matches .h5 weights by order only
             model.load_weights(str(wpath))
             return model, [path, wpath]
         model = tf.keras.models.load_model(str(path), custom_objects=custom, compile=False)
@@ -118,9 +158,10 @@ def _rename_reserved(model, custom: dict[str, Any]):
 
 @register(".h5", ".keras", ".json")
 def load_keras(path: Path, weights: Path | None = None) -> SourceModel:
-    """Load a Keras/QKeras model file."""
+    """Load a Keras/QKeras model file, validating its config, weights and quantizers."""
     model, files = _read_model(path, weights)
     _, custom = _keras_stack()
+    validate_model(model, custom, path)  # finite weights, quantizer bits, config round trip
     model, renamed = _rename_reserved(model, custom)
     source = KerasModel(path, files, model)
     source.renamed = renamed

@@ -18,12 +18,13 @@ from trigger.errors import InputError
 from trigger.frontends import register
 from trigger.frontends.base import SourceModel
 from trigger.frontends.onnx_canon import IMPLICIT_PERM_NOTE, _attr, canonicalize
+from trigger.frontends.validate_onnx import check_runs, validate
 
 QUANT_OPS = {"Quant", "IntQuant", "BipolarQuant", "Trunc"}
 
 
 def _clean(model, path: Path):
-    """The qonnx clean-up sequence hls4ml's ONNX converter needs (see STACK.md)."""
+    """The qonnx clean-up sequence hls4ml's ONNX converter needs (see docs/stack.md)."""
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
@@ -82,23 +83,6 @@ def _input_dependent(graph) -> set[str]:
     return live
 
 
-def _check_shapes(model, path: Path) -> None:
-    inits = {i.name for i in model.graph.initializer}
-    inputs = [i for i in model.graph.input if i.name not in inits]
-    if len(inputs) != 1:
-        raise InputError(f"{path}: the model has {len(inputs)} inputs; trigger supports one.")
-    for inp in inputs:
-        dims = inp.type.tensor_type.shape.dim
-        if len(dims) < 2:
-            raise InputError(f"{path}: input '{inp.name}' has rank {len(dims)}; expected a batch dimension first.")
-        for k, d in enumerate(dims[1:], start=1):
-            if not d.HasField("dim_value") or d.dim_value <= 0:
-                raise InputError(
-                    f"{path}: input '{inp.name}' dimension {k} is '{d.dim_param or '?'}', not a fixed size; "
-                    "firmware needs every dimension but the batch fixed."
-                )
-
-
 NAME_TAG = "trigger-original-name:"
 
 
@@ -153,11 +137,12 @@ def _check_ops(graph, path: Path) -> None:
 
 @register(".onnx")
 def load_onnx(path: Path, weights: Path | None = None) -> SourceModel:
-    """Load a QONNX or float ONNX model, canonicalise and clean it for hls4ml, then check its ops."""
+    """Load a QONNX or float ONNX model: validate the file, canonicalise and clean it for hls4ml, check its ops,
+    and run the reference once."""
     from qonnx.core.modelwrapper import ModelWrapper
 
     model = _read(path)
-    _check_shapes(model, path)
+    validate(model, path)  # the file as written: versions, structure, schemas, parameters, shapes
     _tag_names(model)
     applied: list[str] = []
     try:
@@ -168,7 +153,9 @@ def load_onnx(path: Path, weights: Path | None = None) -> SourceModel:
     file_ops = {n.name or n.output[0]: n.op_type for n in model.graph.node}
     wrapper = _clean(wrapper.model, path)
     _check_ops(wrapper.graph, path)
-    return OnnxModel(path, [path], wrapper, applied, file_ops)
+    source = OnnxModel(path, [path], wrapper, applied, file_ops)
+    check_runs(source, path)  # the reference executor accepts the cleaned graph
+    return source
 
 
 def cleanup_for_rewrites(wrapper):
@@ -273,16 +260,30 @@ class OnnxModel(SourceModel):
         sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
         return np.asarray(sess.run([tensor], {self.input_name: x})[0], dtype=np.float64)
 
-    def describe(self, name: str, op: str) -> str:
-        """The user's name and op of the node hls4ml's layer `name` came from (hls4ml turns '.' into '_')."""
+    def _node_of(self, name: str):
+        """The cleaned graph's node hls4ml's layer `name` came from, or None (hls4ml turns '.' into '_' and
+        prefixes what it builds from a node: "Dense_<MatMul>", "bn_<Add>", "bnbt_<BatchNormalization>")."""
         nodes = {n.name.replace(".", "_"): n for n in self.wrapper.graph.node}
-        candidates = [name] + [name.split("_", k)[-1] for k in (1, 2)]  # hls4ml's "Dense_<MatMul>", "bn_<Add>"
-        for candidate in candidates:
+        for candidate in [name] + [name.split("_", k)[-1] for k in (1, 2)]:
             if candidate in nodes:
-                node = nodes[candidate]
-                op = self.file_ops.get(original_name(node), node.op_type)
-                return f"node '{original_name(node)}' (op {op})"
-        return f"node '{name}' ({op}, made by hls4ml from the graph)"
+                return nodes[candidate]
+        return None
+
+    def describe(self, name: str, op: str) -> str:
+        """The user's name and op of the node hls4ml's layer `name` came from."""
+        node = self._node_of(name)
+        if node is None:
+            return f"node '{name}' ({op}, made by hls4ml from the graph)"
+        return f"node '{original_name(node)}' (op {self.file_ops.get(original_name(node), node.op_type)})"
+
+    def tensor_of(self, hls_tensor: str, hls_producer: str) -> str | None:
+        """hls4ml keeps the graph's tensor names: `hls_tensor` is the graph's tensor of that name, provided the
+        graph's node writing it is the one hls4ml's producing layer came from (else a merge renamed it)."""
+        node = self._node_of(hls_producer)
+        return hls_tensor if node is not None and hls_tensor in node.output else None
+
+    def predict_tensor(self, x: np.ndarray, tensor: str) -> np.ndarray:
+        return self._run(x, tensor)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self._run(x, self.wrapper.graph.output[0].name)

@@ -30,6 +30,7 @@ class Rebuilt:
     model_sha256: str
     cosim_raw: np.ndarray | None = None
     failures: list[str] = field(default_factory=list)
+    final: np.ndarray | None = None  # the C simulation's network output (real values), (N, outputs)
 
 
 def manifest(project: Path) -> dict:
@@ -108,6 +109,7 @@ def rebuild(
             in_type.to_raw(ctx.inputs)[0],
             ctx.source.sha256,
             failures=list(ctx.failures),
+            final=np.load(work / "vectors" / "emulation_output.npy").reshape(n, -1),
         )
         rtl_out = work / "cosim" / "outputs_raw.npy"
         if cosim:

@@ -1,8 +1,9 @@
-"""Project reports: report.json (the contract in DESIGN.md), report.md, plots/ and manifest.json."""
+"""Project reports: report.json (the contract in docs/report-json.md), report.md, plots/ and manifest.json."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from trigger.errors import InputError
@@ -21,8 +22,49 @@ DERIVED_PREFIXES = (LATENCY_FAILURE_PREFIX, RESOURCE_FAILURE_PREFIX, VITIS)  # v
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Stable, readable JSON."""
-    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    """Stable, readable, standard JSON: a NaN or Infinity anywhere is refused (ValueError naming where)."""
+    bad = non_finite(data)
+    if bad:
+        where = ", ".join(f"{_dotted(keys)} = {value}" for keys, value in bad[:5])
+        raise ValueError(f"{path.name}: non-finite figures cannot be written as standard JSON: {where}.")
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n")
+
+
+Keys = tuple[str | int, ...]
+
+
+def non_finite(data, keys: Keys = ()) -> list[tuple[Keys, float]]:
+    """(key path, value) of every NaN/Infinity float in a JSON-like structure."""
+    if isinstance(data, float):
+        return [] if math.isfinite(data) else [(keys, data)]
+    if isinstance(data, dict):
+        return [hit for k, v in data.items() for hit in non_finite(v, (*keys, k))]
+    if isinstance(data, list | tuple):
+        return [hit for i, v in enumerate(data) for hit in non_finite(v, (*keys, i))]
+    return []
+
+
+def _dotted(keys: Keys) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else (f".{k}" if i else str(k)) for i, k in enumerate(keys))
+
+
+def null_non_finite(report: dict) -> None:
+    """Replace every NaN/Infinity figure by null, with `<key>_null_reason` beside it and a report warning.
+
+    The stages are meant never to produce one (the emulation refuses non-finite values); this keeps
+    report.json standard JSON, and says so, if one slips through.
+    """
+    found = non_finite(report)
+    for keys, value in found:
+        parent = report
+        for k in keys[:-1]:
+            parent = parent[k]
+        if isinstance(parent, tuple):  # tuples are not built by the stages; JSON writes them as lists anyway
+            continue
+        parent[keys[-1]] = None
+        if isinstance(parent, dict):
+            parent[f"{keys[-1]}_null_reason"] = f"the computed value was {value}, which JSON cannot hold"
+    report.setdefault("warnings", []).extend(f"{_dotted(keys)} was {value}; written as null." for keys, value in found)
 
 
 def refresh(report: dict, project: Path) -> list[str]:
@@ -51,6 +93,7 @@ def refresh(report: dict, project: Path) -> list[str]:
 
 def write_outputs(report: dict, project: Path) -> None:
     """plots/, report.json and report.md from one report dictionary."""
+    null_non_finite(report)
     report["plots"] = write_plots(report, project)
     write_json(project / "report.json", report)
     (project / "report.md").write_text(render_markdown(report))

@@ -7,7 +7,7 @@ from trigger.hls import layer_table
 
 
 def build_report(ctx) -> dict:
-    """report.json content (keys per DESIGN.md)."""
+    """report.json content (keys per docs/report-json.md)."""
     src, opts = ctx.source, ctx.opts
     model: dict = {"name": src.name, "source": src.kind, "file": src.path.name, "sha256": src.sha256}
     if getattr(src, "rewrites", None):  # ONNX forms rewritten for hls4ml (trigger/frontends/onnx_canon*.py)
@@ -45,6 +45,7 @@ def build_report(ctx) -> dict:
         "resources": {},  # from synth (or the RTL estimate) by report.refresh
         "vitis_report": {},  # from DIR/hls/ by report.refresh
         "timings_s": dict(ctx.clock.seconds),
+        "warnings": list(getattr(ctx, "warnings", [])),  # e.g. parameters their type cannot hold (representable.py)
         "verdict": {"passed": not ctx.failures, "failures": list(ctx.failures)},
     }
 

@@ -20,6 +20,7 @@ and SAT_ZERO muxes overflowing values to 0.
 from __future__ import annotations
 
 from decimal import Decimal
+from math import floor
 
 import numpy as np
 from da4ml.trace import FixedVariable, FixedVariableArray
@@ -65,6 +66,33 @@ def scaled_const(value, hwconf) -> FixedVariable:
     return FixedVariable.from_const(Decimal(value), hwconf=hwconf, _factor=Decimal(2) ** e)
 
 
+def _ceil_log2(d: Decimal) -> int:
+    """The least integer e with 2**e >= d (d > 0), exactly."""
+    e = 0
+    while Decimal(2) ** e < d:
+        e += 1
+    while Decimal(2) ** (e - 1) >= d:
+        e -= 1
+    return e
+
+
+def _wrap(v: FixedVariable, k: int, i: int, f: int) -> FixedVariable:
+    """WRAP (after truncation to f) to (k, i, f), sign extension included.
+
+    da4ml 0.5.2's `quantize(0, i, f, "WRAP")` of a value that can be negative caps i at one more than the
+    integer bits of its range, so a negative value loses the ones of its sign extension (ap_fixed<6,1>
+    -1.0 to ap_ufixed<2,2> gave 1, not 3).  Adding a power of two 2**p >= -low with p >= i first makes
+    the value non-negative without changing it modulo 2**i.
+    """
+    if not k and v.low < 0:
+        _k, _i, _f = v.kif
+        step = Decimal(2) ** -min(f, _f)  # da4ml's own bookkeeping (FixedVariable.quantize)
+        _i = max(_i, _ceil_log2(-floor(v.low / step) * step))
+        if i > _i + 1:
+            v = v + Decimal(2) ** max(i, _ceil_log2(-v.low))
+    return v.quantize(k, i, f, "WRAP", "TRN")
+
+
 def _saturate(v: FixedVariable, k: int, i: int, f: int, symmetric: bool) -> FixedVariable:
     """SAT / SAT_SYM of a variable already offset for its rounding mode: truncate to f, clip, drop to (k, i, f).
 
@@ -81,6 +109,31 @@ def _saturate(v: FixedVariable, k: int, i: int, f: int, symmetric: bool) -> Fixe
         v = v.quantize(_k, _i, f, "WRAP", "TRN")  # truncation only: (k, i) still hold the range
     v = v.max_of(scaled_const(lo, v.hwconf)).min_of(scaled_const(hi, v.hwconf))
     return v.quantize(k, i, f, "WRAP", "TRN")
+
+
+def _zero_outside(t: FixedVariable, lo: Decimal, hi: Decimal, s: Decimal) -> FixedVariable:
+    """t where lo <= t <= hi, else 0 (t, lo and hi on the grid of s; t's may be coarser).
+
+    da4ml 0.5.2's `d.msb_mux(a, b)` of a negated word d (negative `_factor`) returns `(-d).msb_mux(b, a)`:
+    wrong at d == 0, and when -d cannot be negative it tests the top bit of an unsigned word, not a sign
+    (-fixed<8,4> into SAT_ZERO fixed<8,4>: 8 stayed -8, 4 became 0).  Such a t is handled as -(-t).
+    """
+    if t._factor < 0:
+        return -_zero_outside(-t, -hi, -lo, s)
+    zero = FixedVariable.from_const(0, hwconf=t.hwconf)
+    if t.high > hi:
+        if t.low > hi:
+            t = zero
+        else:
+            d = t - (hi + s)  # < 0  <=>  t <= hi
+            t = d.msb_mux(t, zero)
+    if t.low < lo and not (t.low == t.high == 0):
+        if t.high < lo:
+            t = zero
+        else:
+            d = t - lo  # < 0  <=>  t < lo
+            t = d.msb_mux(zero, t)
+    return t
 
 
 def quantize_var(v: FixedVariable, spec: dict) -> FixedVariable:
@@ -122,28 +175,16 @@ def quantize_var(v: FixedVariable, spec: dict) -> FixedVariable:
     # now v is exactly "x + offset"; truncation to f + overflow handling below
 
     if sat == "WRAP":
-        return v.quantize(k, i, f, "WRAP", "TRN")
+        return _wrap(v, k, i, f)
     if sat in ("SAT", "SAT_SYM"):
         return _saturate(v, k, i, f, symmetric=sat == "SAT_SYM" and bool(k))
     # SAT_ZERO: out-of-range values (after rounding) become 0
     vk, vi, vf = v.kif
-    t = v.quantize(vk, vi, f, "WRAP", "TRN") if f < vf else v  # truncate only (no wrap)
+    # truncate only (no wrap); a signed value needs i >= -f: floor(-2**-f < x < 0) = -2**-f (da4ml gives
+    # the constant 0 for k + i + f <= 0)
+    t = v.quantize(vk, max(vi, -f) if vk else vi, f, "WRAP", "TRN") if f < vf else v
     s = Decimal(2) ** -f
-    hi = Decimal(2) ** i - s
-    lo = -(Decimal(2) ** i) * k
-    zero = FixedVariable.from_const(0, hwconf=v.hwconf)
-    if t.high > hi:
-        if t.low > hi:
-            t = zero
-        else:
-            d = t - (hi + s)  # < 0  <=>  t <= hi
-            t = d.msb_mux(t, zero)
-    if t.low < lo and not (t.low == t.high == 0):
-        if t.high < lo:
-            t = zero
-        else:
-            d = t - lo  # < 0  <=>  t < lo
-            t = d.msb_mux(zero, t)
+    t = _zero_outside(t, -(Decimal(2) ** i) * k, Decimal(2) ** i - s, s)
     if t.low == t.high:
         return FixedVariable.from_const(float(t.low), hwconf=v.hwconf)
     return t.quantize(k, i, f, "WRAP", "TRN")

@@ -52,9 +52,13 @@ def build_rtl(
         return {"skipped": str(exc)}, []
     t_trace = time.perf_counter()
     n = len(x)
-    got = point.ftype.to_raw(np.asarray(comb.predict(x.reshape(n, -1)), dtype=np.float64))[0]
+    got_values = np.asarray(comb.predict(x.reshape(n, -1)), dtype=np.float64).reshape(n, -1)
+    got, on_grid = point.ftype.to_raw(got_values)
     expected = expected_raw.reshape(n, -1)
-    first = first_difference(expected, got)
+    differs = (expected != got) | ~on_grid  # an off-grid value is a mismatch, never rounded onto the grid
+    first = first_difference(expected, got, differs)
+    if first is not None and not on_grid[first["vector"], first["lane"]]:
+        first["got_value"] = float(got_values[first["vector"], first["lane"]])  # got_raw is only its rounding
     t1 = time.perf_counter()
     design = write_rtl(comb, rtl_dir, name, clock_ns, part, point.ftype.frac, point.layer, levels)
     t2 = time.perf_counter()
@@ -62,8 +66,14 @@ def build_rtl(
     if first is not None:
         failures.append(
             f"RTL model (da4ml emulation) differs from the C simulation at layer {point.layer}: "
-            f"{int((expected != got).any(axis=1).sum())} of {n} vectors; first at vector {first['vector']} "
+            f"{int(differs.any(axis=1).sum())} of {n} vectors; first at vector {first['vector']} "
             f"lane {first['lane']} (expected raw {first['expected_raw']}, got {first['got_raw']})."
+        )
+    if not on_grid.all():
+        v, lane = (int(j) for j in np.argwhere(~on_grid)[0])
+        failures.append(
+            f"RTL output is off the grid of {point.ftype} at layer {point.layer}: vector {v} lane {lane} "
+            f"is {float(got_values[v, lane])!r} ({int((~on_grid).any(axis=1).sum())} of {n} vectors off the grid)."
         )
     block = {
         "generator": "da4ml",

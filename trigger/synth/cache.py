@@ -7,13 +7,7 @@ import json
 import os
 from pathlib import Path
 
-
-def cache_dir() -> Path:
-    """`$TRIGGER_CACHE_DIR`, else `$XDG_CACHE_HOME/trigger`, else `~/.cache/trigger`."""
-    if os.environ.get("TRIGGER_CACHE_DIR"):
-        return Path(os.environ["TRIGGER_CACHE_DIR"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "trigger"
+from trigger.cache_root import cache_dir
 
 
 def synthesis_key(sources: list[Path], names: list[str], script: str, tool_version: str) -> str:
