@@ -13,41 +13,28 @@ from collections.abc import Callable
 from trigger.errors import InputError, TriggerError
 
 
-def positive(kind: type) -> Callable[[str], int | float]:
-    """Argument type: a finite number > 0 of `kind` (int or float)."""
+def _number(kind: type, ok: Callable[[float], bool], requirement: str) -> Callable[[str], int | float]:
+    """Argument type: a number of `kind` (int or float) for which `ok` holds, else a usage error."""
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") from None
-        if not math.isfinite(value) or value <= 0:
-            raise argparse.ArgumentTypeError(f"'{text}' must be a finite number above 0")
+        if not ok(value):  # comparisons with nan are false: nan never passes
+            raise argparse.ArgumentTypeError(f"'{text}' must be {requirement}")
         return value
 
     return parse
 
 
-def non_negative_int(text: str) -> int:
-    """Argument type: an integer >= 0 (seeds)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 0 or more")
-    return value
+def positive(kind: type) -> Callable[[str], int | float]:
+    """Argument type: a finite number > 0 of `kind` (int or float)."""
+    return _number(kind, lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
 
 
-def fraction(text: str) -> float:
-    """Argument type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value <= 1.0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"'{text}' must lie in [0, 1]")
-    return value
+non_negative_int = _number(int, lambda v: v >= 0, "0 or more")  # seeds
+fraction = _number(float, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
 
 
 def error(prog: str, exc: BaseException) -> None:

@@ -140,3 +140,11 @@ def test_inf_in_the_c_simulation_is_a_failed_check():
     emulated[3, 0] = np.inf
     with pytest.raises(CheckFailed, match="C simulation produced NaN/Inf at layer fc for vector 3"):
         _run(emulated, _values())
+
+
+def test_c_simulation_off_its_grid_is_a_failed_check_even_under_python_O():
+    """Issue 12 item 3: the on-grid invariant is a real error (CheckFailed), not an assert that -O removes."""
+    emulated = _values()
+    emulated[1, 2] += 2.0**-12  # fixed<16,6> has 10 fractional bits: a quarter LSB off its grid
+    with pytest.raises(CheckFailed, match=r"C simulation produced values off the grid of .* at layer fc .*vector 1"):
+        _run(emulated, _values())
