@@ -6,8 +6,9 @@ comparison (exact fraction, or argmax agreement for a float model), the RTL and 
 latency in cycles and da4ml's LUT estimate.  Beside it, what a user gets from hls4ml alone, in a fresh
 interpreter, with the clean-up hls4ml documents for ONNX (qonnx `cleanup_model`,
 `ConvertToChannelsLastAndClean`, `GemmToMatMul`, then `convert_from_onnx_model`;
-`convert_from_keras_model` for Keras), compiled and run on the same inputs: the error, or its argmax
-agreement and max abs diff against the model's own output.  Results to benchmarks/results/zoo.json and a Markdown table
+`convert_from_keras_model` for Keras; the recipe is benchmarks/hls4ml_alone.py), compiled and run on the same
+inputs: the error, or its argmax agreement and max abs diff against the model's own output.  Results to
+benchmarks/results/zoo.json and a Markdown table
 (printed; `--table T.md` writes it, the README carries a copy).
 
     .venv/bin/python benchmarks/zoo.py [--models NAME ...] [--out benchmarks/results/zoo.json] [--table T.md]
@@ -28,8 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "zoo"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from corpus import CorpusModel, corpus  # noqa: E402
+from hls4ml_alone import convert  # noqa: E402  (the hls4ml-alone recipe, shared with benchmarks/fuzz.py)
 
 
 def _hls4ml_alone(m: CorpusModel, tmp: Path) -> dict:
@@ -53,24 +56,17 @@ def _alone_main(name: str, out: Path) -> None:
     row: dict = {"converts": False}
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            import hls4ml
-
-            if m.model_file.suffix == ".onnx":
+            weights = (
+                None if m.model_file.suffix == ".onnx" else m.folder / m.meta.get("weights_file", "model_weights.h5")
+            )
+            hm, model = convert(m.model_file, out, weights)
+            row["converts"] = True
+            if model is None:
                 from qonnx.core.modelwrapper import ModelWrapper
                 from qonnx.core.onnx_exec import execute_onnx
-                from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
-                from qonnx.transformation.gemm_to_matmul import GemmToMatMul
                 from qonnx.util.cleanup import cleanup_model
 
-                w = cleanup_model(ModelWrapper(str(m.model_file)))
                 ref_model = cleanup_model(ModelWrapper(str(m.model_file)), override_inpsize=1)  # batch 1
-                w = w.transform(ConvertToChannelsLastAndClean()).transform(GemmToMatMul())
-                w = cleanup_model(w)
-                cfg = hls4ml.utils.config_from_onnx_model(w, granularity="name", backend="Vitis")
-                hm = hls4ml.converters.convert_from_onnx_model(
-                    w, hls_config=cfg, backend="Vitis", output_dir=str(out), io_type="io_parallel"
-                )
-                row["converts"] = True
                 name_in = ref_model.graph.input[0].name
                 ref = np.concatenate(
                     [
@@ -79,18 +75,6 @@ def _alone_main(name: str, out: Path) -> None:
                     ]
                 )
             else:
-                import tensorflow as tf
-                from qkeras.utils import _add_supported_quantized_objects
-
-                custom: dict = {}
-                _add_supported_quantized_objects(custom)
-                model = tf.keras.models.model_from_json(m.model_file.read_text(), custom_objects=custom)
-                model.load_weights(str(m.folder / m.meta.get("weights_file", "model_weights.h5")))
-                cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
-                hm = hls4ml.converters.convert_from_keras_model(
-                    model, hls_config=cfg, backend="Vitis", output_dir=str(out), io_type="io_parallel"
-                )
-                row["converts"] = True
                 ref = model.predict(x, verbose=0)
             hm.compile()
             got = np.asarray(hm.predict(np.ascontiguousarray(x, dtype=np.float64))).reshape(len(x), -1)

@@ -68,3 +68,18 @@ def test_rounding_up_past_the_top_is_an_overflow():
     assert parameter_warnings(_model([top], FixedPrecisionType(16, 6, rounding_mode="RND"))) == []
     assert parameter_warnings(_model([top + 2**-11], FixedPrecisionType(16, 6, rounding_mode="RND")))
     assert parameter_warnings(_model([top + 2**-11], FixedPrecisionType(16, 6))) == []  # truncation stays
+
+
+def test_the_warning_names_the_node_of_the_users_file(tmp_path):
+    """Through the pipeline the warning names the file's node (float_mlp's Gemm 'fc1') beside hls4ml's layer,
+    and it reaches report.json and report.md."""
+    import json
+
+    from trigger.cli import compile_main
+
+    out = tmp_path / "p"
+    model = _huge_weight(tmp_path / "huge.onnx")
+    assert compile_main([str(model), "--target", "xcvu9p", "-o", str(out), "--stop-after", "hls"]) == 0
+    warnings = json.loads((out / "report.json").read_text())["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith("node 'fc1' (op Gemm), hls4ml layer Dense_MatMul_0"), warnings
+    assert "node 'fc1' (op Gemm)" in (out / "report.md").read_text()

@@ -61,7 +61,7 @@ def step_hls(ctx: Context) -> None:
             ctx.hls_config = hls.build_config(src, ctx.opts)
             ctx.hls_model = hls.convert(src, ctx.hls_config, ctx.opts, ctx.workdir / "hls")
             hls.check_finite_parameters(src, ctx.hls_model)
-            ctx.warnings.extend(parameter_warnings(ctx.hls_model))
+            ctx.warnings.extend(parameter_warnings(ctx.hls_model, src.describe))
             hls.write_project(ctx.hls_model)
         except InputError:
             raise

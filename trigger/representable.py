@@ -8,6 +8,7 @@ model compiles and the emulation of it may even agree with itself, but it is not
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,18 +22,22 @@ OVERFLOW = {
 }
 
 
-def parameter_warnings(hls_model) -> list[str]:
-    """One sentence per weight variable holding values its type cannot represent (empty when all fit)."""
+def parameter_warnings(hls_model, describe: Callable[[str, str], str] | None = None) -> list[str]:
+    """One sentence per weight variable holding values its type cannot represent (empty when all fit).
+
+    `describe(name, class)` names a layer the user's way (`SourceModel.describe`: the file's node); the
+    default is hls4ml's layer name.
+    """
     out = []
     for layer in hls_model.get_layers():
         for key, var in layer.weights.items():
-            text = _check(layer, key, var)
+            text = _check(layer, key, var, describe)
             if text:
                 out.append(text)
     return out
 
 
-def _check(layer, key: str, var) -> str | None:
+def _check(layer, key: str, var, describe: Callable[[str, str], str] | None = None) -> str | None:
     data = getattr(var, "data", None)
     if data is None:
         return None
@@ -53,8 +58,11 @@ def _check(layer, key: str, var) -> str | None:
     worst, index = float(values[at]), list(np.unravel_index(at, array.shape)) if array.ndim else []
     became = f" ({worst:.6g} becomes {_stored(worst, spec):.6g})" if math.isfinite(worst) else ""
     name = getattr(var, "name", key)
+    who = f"layer {layer.name} ({layer.class_name})"
+    if describe is not None:
+        who = f"{describe(layer.name, layer.class_name)}, hls4ml {who}"
     return (
-        f"layer {layer.name} ({layer.class_name}): {int(over.sum())} of {values.size} {key} values ({name}) lie "
+        f"{who}: {int(over.sum())} of {values.size} {key} values ({name}) lie "
         f"outside {var.type.precision}, whose range is [{lo:.6g}, {hi:.6g}]; the largest magnitude is "
         f"{abs(worst):.6g}, at {key}{[int(i) for i in index]}; hls4ml {OVERFLOW[spec['sat']]}{became}, so the "
         "firmware does not compute the model."
