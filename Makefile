@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/cosim_jet.py
 	$(PY) benchmarks/synth.py
 	$(PY) benchmarks/zoo.py
+	$(PY) benchmarks/fuzz.py
 
 examples: $(STAMP)
 	$(PY) examples/jet_tagger/run.py
