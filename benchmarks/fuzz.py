@@ -78,23 +78,7 @@ def run_one(m: Mutant, timeout: float) -> dict:
         argv = m.materialise(root)
         before = snapshot(root)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "trigger.cli", *argv],
-            cwd=root,
-            env=_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,  # a timeout kills the whole process group
-        )
-        try:
-            out, err = proc.communicate(timeout=timeout)
-            code: int | None = proc.returncode
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            code = None
+        code, out, err = _run_killable([sys.executable, "-m", "trigger.cli", *argv], root, _env(), timeout)
         seconds = time.perf_counter() - t0
         after = snapshot(root)
         m.restore_modes(root)
@@ -111,6 +95,27 @@ def run_one(m: Mutant, timeout: float) -> dict:
     }
 
 
+def _run_killable(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str, str]:
+    """(exit code or None on timeout, stdout, stderr) of `cmd`; a timeout kills its whole process group."""
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return None, out, err
+
+
 def is_model_mutant(m: Mutant) -> bool:
     """A mutated model (ONNX/QONNX or Keras), which hls4ml alone can be given; not a command-line mutant."""
     return not m.kind.startswith("cli-")
@@ -125,23 +130,8 @@ def _alone_env() -> dict[str, str]:
 def _alone_subprocess(model: Path, workdir: Path, timeout: float) -> dict:
     """Run benchmarks/hls4ml_alone.py on `model` (project under `workdir`) in a fresh interpreter; classify it."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, str(ALONE), str(model), "--out", str(workdir / "hls4ml_prj")],
-        cwd=workdir,
-        env=_alone_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        code: int | None = proc.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        code = None
+    cmd = [sys.executable, str(ALONE), str(model), "--out", str(workdir / "hls4ml_prj")]
+    code, out, err = _run_killable(cmd, workdir, _alone_env(), timeout)
     seconds = round(time.perf_counter() - t0, 2)
     results = [line for line in out.splitlines() if line.startswith("{")]
     if code == 0 and results:
