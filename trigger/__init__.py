@@ -1,8 +1,10 @@
 """trigger: compile quantized neural networks into Level-1 trigger firmware.
 
-import trigger
-project = trigger.compile("jet_tagger.onnx", target="xcvu9p", out="build/jet_tagger")
-project.report["latency"], project.emulate(x).raw
+Example (the command line `trigger-compile` does the same)::
+
+    >>> import trigger
+    >>> project = trigger.compile("jet_tagger.onnx", target="xcvu9p", out="build/jet_tagger")
+    >>> project.report["latency"], project.emulate(x).raw
 """
 
 __version__ = "0.1.0"
