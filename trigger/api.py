@@ -201,10 +201,9 @@ def _on_grid(ctx, x: np.ndarray) -> np.ndarray:
     from trigger import vectors
     from trigger.fixed import from_hls_precision
 
-    shape = ctx.source.input_shapes()[0]
+    x = vectors.checked(np.asarray(x), ctx.source.input_shapes()[0], "Project.emulate(x)")
     in_type = from_hls_precision(ctx.hls_model.get_input_variables()[0].type.precision)
-    with tempfile.TemporaryDirectory() as tmp:
-        return vectors.load(_array_file(x, Path(tmp)), in_type, shape).x
+    return vectors.place(x, in_type, "Project.emulate(x)").x
 
 
 def _emulate_in_process(ctx, x: np.ndarray) -> Emulated:

@@ -115,7 +115,6 @@ def compile_main(argv: list[str] | None = None) -> int:
     def body() -> int:
         from trigger.api import compile as compile_model
 
-        resolve_part(args.target)  # a bad part is refused before anything else
         out = args.output or Path("vivado_projects") / args.model.stem
         try:
             project = compile_model(args.model, args.target, out, force=args.force, **_options(args))

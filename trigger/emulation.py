@@ -23,6 +23,7 @@ from trigger.culprit import first_line
 from trigger.errors import CheckFailed, InputError
 from trigger.fixed import FixedType, from_hls_precision, hls_quantize_np, precision_spec
 from trigger.frontends.base import SourceModel
+from trigger.hls import parameter_arrays
 
 LUT_ACTIVATIONS = {"sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "softmax"}
 LUT_CLASSES = {"Softmax", "ELU", "SELU"}
@@ -63,15 +64,11 @@ def rounded_parameters(layer) -> str | None:
     after the last quantizer) is rounded by hls4ml to the layer's type, so no emulation can equal
     the model bit for bit from there on.
     """
-    for key, var in layer.weights.items():
-        data = getattr(var, "data", None)
-        if data is None:
-            continue
+    for key, var, values in parameter_arrays(layer):
         try:
             spec = precision_spec(var.type.precision)
         except NotImplementedError:  # binary (xnor) or exponent types hold their values exactly
             continue
-        values = np.asarray(data, dtype=np.float64)
         off = int(np.count_nonzero(hls_quantize_np(values, spec) != values))
         if off:
             grid = var.type.precision

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from trigger import hls4ml_fixes
 from trigger.culprit import find_culprit, first_line
@@ -62,17 +65,19 @@ def convert(source: SourceModel, config: dict[str, Any], opts: CompileOptions, h
     )
 
 
+def parameter_arrays(layer) -> Iterator[tuple[str, Any, np.ndarray]]:
+    """(key, weight variable, its values as float64) for each of an hls4ml layer's weights that holds data."""
+    for key, var in layer.weights.items():
+        data = getattr(var, "data", None)
+        if data is not None:
+            yield key, var, np.asarray(data, dtype=np.float64)
+
+
 def check_finite_parameters(source: SourceModel, hls_model) -> None:
     """Refuse parameters that are finite in the file but not after hls4ml folded them (e.g. a BatchNorm with a
     negative variance gives sqrt(var + eps) = NaN): no firmware can hold them, and no check could pass."""
-    import numpy as np
-
     for layer in hls_model.get_layers():
-        for key, var in layer.weights.items():
-            data = getattr(var, "data", None)
-            if data is None:
-                continue
-            values = np.asarray(data, dtype=np.float64)
+        for key, _, values in parameter_arrays(layer):
             bad = ~np.isfinite(values)
             if bad.any():
                 what = source.describe(layer.name, layer.class_name)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from trigger.fixed import hls_quantize_np, int_bounds, precision_spec
+from trigger.hls import parameter_arrays
 
 OVERFLOW = {
     "SAT": "saturates them to the range",
@@ -30,22 +31,18 @@ def parameter_warnings(hls_model, describe: Callable[[str, str], str] | None = N
     """
     out = []
     for layer in hls_model.get_layers():
-        for key, var in layer.weights.items():
-            text = _check(layer, key, var, describe)
+        for key, var, array in parameter_arrays(layer):
+            text = _check(layer, key, var, array, describe)
             if text:
                 out.append(text)
     return out
 
 
-def _check(layer, key: str, var, describe: Callable[[str, str], str] | None = None) -> str | None:
-    data = getattr(var, "data", None)
-    if data is None:
-        return None
+def _check(layer, key: str, var, array: np.ndarray, describe: Callable[[str, str], str] | None) -> str | None:
     try:
         spec = precision_spec(var.type.precision)
     except NotImplementedError:  # binary (xnor), exponent or float types: nothing to overflow here
         return None
-    array = np.asarray(data, dtype=np.float64)
     values = array.ravel()
     finite = np.isfinite(values)
     over = ~finite

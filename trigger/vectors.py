@@ -58,13 +58,19 @@ def read(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     if not isinstance(x, np.ndarray):  # an .npz archive: np.load gives a lazy NpzFile
         x.close()
         raise InputError(f"{path}: is an .npz archive, not one array; save the inputs with numpy.save (.npy).")
+    return checked(x, shape, str(path))
+
+
+def checked(x: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """An inputs array as float64 (N, *shape), refused unless numeric, finite, non-empty and of that shape;
+    `name` (the file, or what holds the array) starts each message."""
     if x.dtype.kind not in "biuf":  # bool, integers, floats: no strings, datetimes, complex or records
-        raise InputError(f"{path}: inputs have dtype {x.dtype}; input vectors must be integers or floats.")
+        raise InputError(f"{name}: inputs have dtype {x.dtype}; input vectors must be integers or floats.")
     x = np.asarray(x, dtype=np.float64)
     if x.shape[1:] != tuple(shape) or x.ndim != len(shape) + 1 or len(x) == 0:
-        raise InputError(f"{path}: inputs have shape {x.shape}; the model expects (N, {', '.join(map(str, shape))}).")
+        raise InputError(f"{name}: inputs have shape {x.shape}; the model expects (N, {', '.join(map(str, shape))}).")
     if not np.all(np.isfinite(x)):
-        raise InputError(f"{path}: inputs contain NaN or infinite values.")
+        raise InputError(f"{name}: inputs contain NaN or infinite values.")
     return x
 
 

@@ -18,7 +18,7 @@ from trigger.errors import InputError
 from trigger.frontends import register
 from trigger.frontends.base import SourceModel
 from trigger.frontends.onnx_canon import IMPLICIT_PERM_NOTE, _attr, canonicalize
-from trigger.frontends.validate_onnx import check_runs, validate
+from trigger.frontends.validate_onnx import STANDARD_DOMAINS, check_runs, node_name, validate
 
 QUANT_OPS = {"Quant", "IntQuant", "BipolarQuant", "Trunc"}
 
@@ -89,7 +89,7 @@ NAME_TAG = "trigger-original-name:"
 def _tag_names(model) -> None:
     """Remember each node's name in the file (qonnx's clean-up renames nodes to `<op>_<k>`)."""
     for node in model.graph.node:
-        node.doc_string = NAME_TAG + (node.name or node.output[0])
+        node.doc_string = NAME_TAG + node_name(node)
 
 
 def original_name(node) -> str:
@@ -150,7 +150,7 @@ def load_onnx(path: Path, weights: Path | None = None) -> SourceModel:
     except Exception as exc:
         raise InputError(f"{path}: cannot be prepared for hls4ml ({type(exc).__name__}: {exc}).") from exc
     _check_batch_axis(wrapper.graph, path)
-    file_ops = {n.name or n.output[0]: n.op_type for n in model.graph.node}
+    file_ops = {node_name(n): n.op_type for n in model.graph.node}
     wrapper = _clean(wrapper.model, path)
     _check_ops(wrapper.graph, path)
     source = OnnxModel(path, [path], wrapper, applied, file_ops)
@@ -166,9 +166,6 @@ def cleanup_for_rewrites(wrapper):
         if node.op_type in ("Quant", "Trunc", "BipolarQuant"):
             node.domain = "qonnx.custom_op.general"
     return wrapper.transform(InferShapes())
-
-
-STANDARD_DOMAINS = {"", "ai.onnx"}
 
 
 class OnnxModel(SourceModel):

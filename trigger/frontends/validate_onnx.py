@@ -12,7 +12,7 @@ loaded reference once (onnxruntime or qonnx execution), so a graph the executor 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -253,16 +253,22 @@ def check_model(model: onnx.ModelProto, path: Path) -> None:
         raise InputError(f"{path}: onnx's checker rejects the model: {_explain(exc, copy.graph)}.") from exc
 
 
-def _float_arrays(graph: onnx.GraphProto):
-    """(tensor name, array) of every floating-point initializer and Constant value."""
+def _constant_tensors(graph: onnx.GraphProto) -> Iterator[tuple[str, onnx.TensorProto]]:
+    """(tensor name, TensorProto) of every initializer and Constant node value."""
     for init in graph.initializer:
-        if init.data_type in FLOAT_TYPES:
-            yield init.name, numpy_helper.to_array(init)
+        yield init.name, init
     for node in graph.node:
         if node.op_type == "Constant":
             for attr in node.attribute:
-                if attr.name == "value" and attr.t.data_type in FLOAT_TYPES:
-                    yield node.output[0], numpy_helper.to_array(attr.t)
+                if attr.name == "value":
+                    yield node.output[0], attr.t
+
+
+def _float_arrays(graph: onnx.GraphProto) -> Iterator[tuple[str, np.ndarray]]:
+    """(tensor name, array) of every floating-point initializer and Constant value."""
+    for name, tensor in _constant_tensors(graph):
+        if tensor.data_type in FLOAT_TYPES:
+            yield name, numpy_helper.to_array(tensor)
 
 
 def check_finite(model: onnx.ModelProto, path: Path) -> None:
@@ -281,13 +287,7 @@ def check_finite(model: onnx.ModelProto, path: Path) -> None:
 
 
 def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
-    consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    for node in graph.node:
-        if node.op_type == "Constant":
-            for attr in node.attribute:
-                if attr.name == "value":
-                    consts[node.output[0]] = numpy_helper.to_array(attr.t)
-    return consts
+    return {name: numpy_helper.to_array(tensor) for name, tensor in _constant_tensors(graph)}
 
 
 def _quant_reason(what: str, values: np.ndarray, signed: bool) -> str | None:
@@ -355,8 +355,6 @@ def check_runs(source, path: Path) -> None:
 
     `source` is an `OnnxModel`; node names in the executor's message are mapped to the file's names.
     """
-    from trigger.frontends.onnx import original_name
-
     x = np.zeros((1, *source.input_shapes()[0]), dtype=np.float32)
     try:
         source.predict(x)
@@ -365,8 +363,7 @@ def check_runs(source, path: Path) -> None:
         node = next(
             (n for n in source.wrapper.graph.node if n.name and re.search(rf"\b{re.escape(n.name)}\b", reason)), None
         )
-        op = source.file_ops.get(original_name(node), node.op_type) if node is not None else ""
-        where = f"node '{original_name(node)}' (op {op}): " if node is not None else ""
+        where = f"{source.describe(node.name, node.op_type)}: " if node is not None else ""
         raise InputError(
             f"{path}: {where}the reference executor ({source.reference_name}) cannot run the model ({reason})."
         ) from exc
