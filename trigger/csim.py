@@ -5,13 +5,17 @@ top function once per vector.  The writing and building stay in this process (th
 Python exceptions); loading and running the library happen in a child made by `os.fork`, which sends
 the traced arrays back through a pipe (pickle protocol 5, streamed: hundreds of MB are fine).  The child
 only runs ctypes and numpy code (never TensorFlow, whose threads do not survive a fork) and leaves by
-`os._exit`, so no atexit handler of the parent runs twice.
+`os._exit`, so no atexit handler of the parent runs twice.  Its garbage collector is off: a collection in
+the child would finalise the parent's cyclic garbage, and a TensorFlow object finalised there (a resource
+variable's `__del__` runs an eager op) kills the child with SIGSEGV -- seen in CI, depending on what earlier
+tests in the same process left behind.
 """
 
 from __future__ import annotations
 
 import ctypes
 import faulthandler
+import gc
 import os
 import pickle
 import signal
@@ -92,6 +96,7 @@ def _in_child(fn: Callable[[], Any]) -> Any:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            gc.disable()  # never finalise the parent's garbage here (see the module docstring)
             os.close(read_fd)
             os.dup2(err.fileno(), 2)
             _child(fn, write_fd)
