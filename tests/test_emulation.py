@@ -116,3 +116,26 @@ def test_hls_options_are_applied_and_stay_exact(jet_files, compile_cli, tmp_path
             "--clock-ns": "ClockPeriod",
         }
         assert f"{key[flag]}: {value}" in config, (flag, value)
+
+
+def test_compare_point_skips_a_layer_the_c_simulation_does_not_trace(compile_cli, tmp_path):
+    """Dense -> Reshape -> sigmoid: the exact comparison is at the Dense (an io_parallel Reshape has no C++ and
+    no traced values; comparing there was a KeyError in the emulate stage)."""
+    import tensorflow as tf
+
+    from trigger.emulation import compare_point, is_traced
+
+    inp = tf.keras.Input((4,))
+    x = tf.keras.layers.Dense(4, name="d")(inp)
+    x = tf.keras.layers.Reshape((2, 2), name="r")(x)
+    x = tf.keras.layers.Activation("sigmoid", name="s")(x)
+    tf.keras.Model(inp, x).save(tmp_path / "m.h5")
+    from conftest import hls_model_of
+
+    hm = hls_model_of(tmp_path / "m.h5", tmp_path / "h")
+    assert not is_traced(hm.graph["r"]) and is_traced(hm.graph["d"])
+    point = compare_point(hm)
+    assert (point.layer, point.anchor) == ("d", "s")
+    run = compile_cli(tmp_path / "m.h5", "--target", "xcvu9p", "-o", tmp_path / "p", "--no-rtl", "--no-synth")
+    assert run.code == 0, run.err
+    assert json.loads((tmp_path / "p" / "report.json").read_text())["emulation"]["compared_at"]["layer"] == "d"

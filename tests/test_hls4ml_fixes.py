@@ -186,3 +186,27 @@ def test_negative_batchnorm_scales_of_a_binary_network_are_computed_negated(tmp_
         firmware = sign * x >= np.asarray(bnbt.weights["threshold"].data, np.float64)[None, :]
         np.testing.assert_array_equal(firmware, model)
     assert negated == {0: 1, 1: 5, 2: 6}
+
+
+def test_per_particle_qdense_keeps_its_quantizers(tmp_path):
+    """hls4ml turns a QDense on (particles, features) into a pointwise Conv1D; its weights must be the
+    QKeras quantizer's, not the float weights truncated to the weight type."""
+    import tensorflow as tf
+    from conftest import hls_model_of
+    from qkeras import QDense, quantized_bits
+
+    inp = tf.keras.Input((5, 8), name="particles")
+    q = quantized_bits(4, 0, alpha=1)
+    out = QDense(4, kernel_quantizer=q, bias_quantizer=q, name="phi")(inp)
+    model = tf.keras.Model(inp, out)
+    rng = np.random.default_rng(0)
+    kernel = rng.uniform(-1, 1, (8, 4))
+    kernel[0, 0] = 0.49  # truncates to 0.375 on the fixed<4,1> grid; QKeras rounds it to 0.5
+    model.get_layer("phi").set_weights([kernel, rng.uniform(-1, 1, 4)])
+    model.save(tmp_path / "deepsets.h5")
+    hm = hls_model_of(tmp_path / "deepsets.h5", tmp_path)
+    layer = hm.graph["phi"]
+    assert "Conv1D" in layer.class_name
+    want = q(tf.constant(kernel, tf.float32)).numpy().astype(np.float64)
+    assert want[0, 0] == 0.5
+    np.testing.assert_array_equal(np.asarray(layer.weights["weight"].data, dtype=np.float64).reshape(8, 4), want)

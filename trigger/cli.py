@@ -58,7 +58,7 @@ def compile_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-cosim", action="store_true", help="skip co-simulation")
     p.add_argument("--simulator", choices=SIMULATORS, default="verilator", help="co-simulation simulator")
-    p.add_argument("--no-synth", action="store_true", help="skip yosys synthesis (resources are then da4ml's estimate)")
+    p.add_argument("--no-synth", action="store_true", help="skip yosys synthesis (resources: alkaid's estimate)")
     p.add_argument("--stop-after", choices=STAGES, help="stop after this stage (the report is still written)")
     p.add_argument(
         "--allow-approximate",

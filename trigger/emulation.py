@@ -37,6 +37,11 @@ def is_approximate(layer) -> bool:
     return layer.class_name in {"Activation", "ParametrizedActivation"} and act in LUT_ACTIVATIONS
 
 
+def is_traced(layer) -> bool:
+    """True when hls4ml's C simulation records the layer's output (it has C++ of its own)."""
+    return bool(layer.get_attr("function_cpp", None)) or layer.class_name == "Input"
+
+
 @dataclass
 class ComparePoint:
     """Where the exact comparison happens.
@@ -95,6 +100,10 @@ def compare_point(hls_model, check_parameters: bool = False) -> ComparePoint:
     current, anchor = layers[-1], None
     while current.name in why and current.inputs and current.inputs[0] in producer:
         anchor = current.name
+        current = producer[current.inputs[0]]
+    # a layer the C simulation does not trace (e.g. an io_parallel Reshape, a no-op) has no values to
+    # compare: its input is the same words
+    while anchor is not None and not is_traced(current) and current.inputs and current.inputs[0] in producer:
         current = producer[current.inputs[0]]
     upstream = ancestors(current, producer) | {current.name}
     exact = not any(name in upstream for name in why)

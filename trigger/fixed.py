@@ -2,7 +2,7 @@
 
 `hls_quantize_np` is the numpy reference of an ap_fixed assignment for every rounding (TRN, RND,
 RND_CONV, ...) and overflow (WRAP, SAT, SAT_SYM, SAT_ZERO) mode; the RTL path (`trigger.rtl.apfixed`)
-builds the same conversions in da4ml and checks against it.
+builds the same conversions in alkaid and checks against it.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ SATURATION_MODES = ("WRAP", "SAT", "SAT_SYM", "SAT_ZERO")
 def precision_spec(precision) -> dict:
     """(k, i, f, width, rounding, saturation) of an hls4ml Fixed/IntegerPrecisionType.
 
-    k = sign bit (0/1), i = integer bits excluding the sign, f = fractional bits: da4ml's kif
+    k = sign bit (0/1), i = integer bits excluding the sign, f = fractional bits: alkaid's kif
     convention.  ap_fixed<W,I> -> (1, I-1, W-I);  ap_ufixed<W,I> -> (0, I, W-I).
     """
     for attr in ("width", "signed", "integer", "rounding_mode", "saturation_mode"):

@@ -20,6 +20,7 @@ def apply() -> None:
     _merge_constant_batch_axis()
     _onnx_conv_group_default()
     _binary_networks()
+    _multidimensional_dense_quantizers()
 
 
 # ---- ONNX MaxPool / AveragePool ------------------------------------------------------------------
@@ -116,6 +117,45 @@ def _trimming_transform(upstream):
                 value = value.reshape(value.shape[1:])
             const.attributes["value"] = value
         return upstream(self, model, node)
+
+    transform.trigger_fix = True
+    return transform
+
+
+# ---- QDense on a 2-D/3-D input (per-particle Dense) keeps its QKeras quantizers ----------------------
+#
+# Upstream symptom: a QKeras QDense applied to the last axis of an (n_particles, n_features) input compiles,
+# but its weights are truncated to the weight type instead of rounded by the QKeras quantizer (e.g. -0.9896
+# left off the fixed<4,1> grid), so the C simulation is no longer the QAT model.  hls4ml's
+# ReplaceMultidimensionalDenseWithConv (hls4ml/model/optimizer/passes/multi_dense.py) builds the Conv node
+# from the Dense's float `weight_data`/`bias_data` without its `weight_quantizer`/`bias_quantizer`.  They
+# are handed on to the node it makes.
+
+_QUANTIZER_ATTRS = ("weight_quantizer", "bias_quantizer")
+
+
+def _multidimensional_dense_quantizers() -> None:
+    from hls4ml.model.optimizer.passes.multi_dense import ReplaceMultidimensionalDenseWithConv as cls
+
+    if not getattr(cls.transform, "trigger_fix", False):
+        cls.transform = _quantizer_keeping_transform(cls.transform)
+
+
+def _quantizer_keeping_transform(upstream):
+    def transform(self, model, node):
+        kept = {k: node.get_attr(k) for k in _QUANTIZER_ATTRS if node.get_attr(k) is not None}
+        if not kept:
+            return upstream(self, model, node)
+        make_node = model.make_node
+
+        def make_node_with_quantizers(kind, name, attributes, inputs, outputs=None, initialize=True):
+            return make_node(kind, name, {**attributes, **kept}, inputs, outputs, initialize)
+
+        model.make_node = make_node_with_quantizers
+        try:
+            return upstream(self, model, node)
+        finally:
+            del model.make_node  # the instance attribute; the class method is visible again
 
     transform.trigger_fix = True
     return transform

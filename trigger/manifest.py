@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-TOOLS = ("trigger", "hls4ml", "qkeras", "tensorflow-cpu", "qonnx", "onnx", "onnxruntime", "numpy", "da4ml", "cocotb")
+TOOLS = ("trigger", "hls4ml", "qkeras", "tensorflow-cpu", "qonnx", "onnx", "onnxruntime", "numpy", "alkaid", "cocotb")
 
 
 def tool_versions() -> dict[str, str | None]:

@@ -6,11 +6,14 @@ Each stage reads the context left by the previous ones and writes its own files 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from trigger import emulation, hls, vectors
 from trigger.culprit import first_line
@@ -36,7 +39,8 @@ class Context:
     point: emulation.ComparePoint | None = None
     inputs: Any = None
     user_inputs: Any = None  # the --inputs file's array (read and checked by the load stage)
-    expected_raw: Any = None
+    expected_raw: Any = None  # the C simulation at the compare point, raw integers
+    final_raw: Any = None  # the C simulation's network output, raw integers of the last layer's type
     blocks: dict[str, dict] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -118,6 +122,8 @@ def step_emulate(ctx: Context) -> None:
         hls.write_project(hm)
     exact_mode = src.quantized and point.exact_possible
     ctx.point, ctx.inputs, ctx.expected_raw = point, vec.x, cmp.emulation_raw
+    out_type = from_hls_precision(list(hm.get_layers())[-1].get_output_variable().type.precision)
+    ctx.final_raw = out_type.to_raw(arrays["emulation_output"])[0]
     in_raw, _ = in_type.to_raw(vec.x)
     inputs_info = {"source": vec.source, "type": str(in_type), **vec.info}
     vectors.save(
@@ -183,7 +189,7 @@ def _rtl_crash_is_a_failure(ctx: Context):
 
 
 def step_rtl(ctx: Context) -> None:
-    """Rebuild the arithmetic in da4ml, check it against the C simulation, write Verilog to DIR/rtl/."""
+    """Rebuild the arithmetic in alkaid, check it against the C simulation, write Verilog to DIR/rtl/."""
     if not ctx.opts.rtl:
         ctx.blocks["rtl"] = {"skipped": "--no-rtl"}
         return
@@ -203,13 +209,32 @@ def step_rtl(ctx: Context) -> None:
             ctx.opts.clock_ns,
             ctx.opts.part,
             ctx.opts.rtl_levels_per_stage,
+            final_raw=ctx.final_raw,
         )
     if "rtl" in ctx.blocks:  # the stage crashed (see _rtl_crash_is_a_failure)
         return
+    if "skipped" not in block:
+        _save_rtl_expected(ctx, block["check"]["layer"])
     if ctx.opts.reuse_factor > 1 and "skipped" not in block:
         block["note"] = f"the RTL is fully parallel (II=1); --reuse-factor {ctx.opts.reuse_factor} applies to hls/ only"
     ctx.blocks["rtl"] = block
     ctx.failures.extend(failures)
+
+
+def _save_rtl_expected(ctx: Context, layer: str) -> None:
+    """DIR/vectors/rtl_expected_raw.npy: what the RTL must give (the C simulation at the layer the RTL ends
+    at, raw integers), for co-simulation; expected_raw.npy stays the compare point's (golden vectors)."""
+    if layer == ctx.point.layer:
+        expected, ftype = ctx.expected_raw, ctx.point.ftype
+    else:  # the network's output
+        expected = ctx.final_raw
+        ftype = from_hls_precision(ctx.hls_model.graph[layer].get_output_variable().type.precision)
+    vectors_dir = ctx.workdir / "vectors"
+    np.save(vectors_dir / "rtl_expected_raw.npy", expected)
+    index_file = vectors_dir / "index.json"
+    index = json.loads(index_file.read_text())
+    index["rtl_expected_raw"] = {"layer": layer, "type": str(ftype), "shape": list(np.shape(expected))}
+    index_file.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
 
 def step_cosim(ctx: Context) -> None:

@@ -2,7 +2,8 @@
 
 The projects come from the session's full compiles (2000 vectors each, driven twice: back to back
 and with random idle cycles).  Besides trigger's own verdict, the words the RTL put on `out_data`
-(cosim/outputs_raw.npy) are compared here with the C simulation's raw integers directly.
+(cosim/outputs_raw.npy) are compared here with the C simulation's raw integers directly, at the network's output
+(the RTL includes the jet tagger's softmax).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from trigger.fixed import fixed_type_from_str
+
 pytestmark = pytest.mark.slow
 
 
@@ -24,11 +27,15 @@ def _report(out):
 
 @pytest.mark.parametrize("which", ["jet", "ae"])
 def test_rtl_cosim_equals_emulation(which, compiled):
+    """The RTL covers the whole network (the jet tagger's lookup-table softmax included) and gives the C
+    simulation's network output."""
     code, out = compiled(which, "h5")
     assert code == 0
     r = _report(out)
     rtl, cosim = r["rtl"], r["cosim"]
     assert rtl["check"]["bit_exact"] and rtl["check"]["n_vectors"] == 2000
+    last = "softmax" if which == "jet" else r["emulation"]["compared_at"]["layer"]  # the AE's own output layer
+    assert rtl["covers"] == f"inputs -> {last}" and rtl["check"]["layer"] == last and rtl["not_in_rtl"] == []
     assert cosim["simulator"] == "verilator" and cosim["n_vectors"] == 2000
     assert cosim["mismatches"] == 0 and cosim["transactions"] == 4000 and cosim["passed"]
     assert cosim["ii_cycles"] == 1
@@ -39,7 +46,12 @@ def test_rtl_cosim_equals_emulation(which, compiled):
     assert cosim["phases"]["random_idle"]["cycles"] > 2500  # idle cycles were really inserted
     assert cosim["reset_check"]["out_valid_during_reset"] == 0
 
-    expected = np.load(out / "vectors" / "expected_raw.npy").reshape(2000, -1)
+    index = json.loads((out / "vectors" / "index.json").read_text())
+    assert index["rtl_expected_raw"]["layer"] == last
+    expected = np.load(out / "vectors" / "rtl_expected_raw.npy").reshape(2000, -1)
+    out_type = fixed_type_from_str(index["rtl_expected_raw"]["type"])
+    network_output = np.load(out / "vectors" / "emulation_output.npy")  # the C simulation's, real values
+    np.testing.assert_array_equal(out_type.to_raw(network_output)[0].reshape(2000, -1), expected)
     np.testing.assert_array_equal(np.load(out / "cosim" / "outputs_raw.npy"), expected)
     suite = ET.parse(out / "cosim" / "results.xml").getroot().find("testsuite")
     assert suite.get("tests") == "1" and suite.get("failures") == "0" and suite.get("errors") == "0"
@@ -47,7 +59,7 @@ def test_rtl_cosim_equals_emulation(which, compiled):
 
 
 def test_autoencoder_output_lanes_have_uneven_widths(compiled):
-    """da4ml trims each output lane to its range: the bus is not a fixed stride (and cosim still matches)."""
+    """alkaid trims each output lane to its range: the bus is not a fixed stride (and cosim still matches)."""
     _, out = compiled("ae", "h5")
     design = json.loads((out / "rtl" / "design.json").read_text())
     widths = {lane["width"] for lane in design["out_lanes"]}
@@ -67,15 +79,18 @@ def test_qonnx_and_keras_routes_give_identical_rtl(which, compiled):
         assert (keras_prj / "rtl" / "src" / name).read_text() == (qonnx_prj / "rtl" / "src" / name).read_text()
 
 
-def _alter_one_constant(project) -> str:
-    """Flip the lowest bit of the first constant operand in the pipeline's last stage."""
-    last = max((project / "rtl" / "src").glob("*_stage*.v"), key=lambda p: int(p.stem.rsplit("stage", 1)[1]))
-    text = last.read_text()
-    m = re.search(r"(\d+)'b([01]+)", text)
-    assert m is not None, f"no constant in {last}"
-    bits = m.group(2)[:-1] + ("0" if m.group(2)[-1] == "1" else "1")
-    last.write_text(text[: m.start(2)] + bits + text[m.end(2) :])
-    return f"{last.name}: {m.group(0)} -> {m.group(1)}'b{bits}"
+def _alter_one_table_entry(project) -> str:
+    """Flip the top bit of entry 0 of the first lookup table holding 1.0 there: the stable softmax's exp(0),
+    which the largest logit of every vector reads (alkaid writes the tables as `case` ROMs)."""
+    tables = next((project / "rtl" / "src").glob("*_tables.v"))
+    text = tables.read_text()
+    m = re.search(r"^(\d+)'h0+: out = (\d+)'h(0*400);$", text, flags=re.MULTILINE)  # 1.0 at 10 fractional bits
+    assert m is not None, f"no table with exp(0) = 1.0 in {tables}"
+    width = int(m.group(2))
+    value = int(m.group(3), 16) ^ (1 << (width - 1))
+    altered = f"{value:0{len(m.group(3))}X}"
+    tables.write_text(text[: m.start(3)] + altered + text[m.end(3) :])
+    return f"{tables.name}: {m.group(0)} -> {altered}"
 
 
 def test_altered_rtl_is_caught_with_exit_code_3(compiled, tmp_path, capsys):
@@ -84,7 +99,7 @@ def test_altered_rtl_is_caught_with_exit_code_3(compiled, tmp_path, capsys):
     _, original = compiled("jet", "h5")
     project = tmp_path / "altered"
     shutil.copytree(original, project)
-    change = _alter_one_constant(project)
+    change = _alter_one_table_entry(project)
     assert cosim_main([str(project)]) == 3, change
     err = capsys.readouterr().err
     assert "co-simulation (verilator)" in err and "first in back_to_back at vector" in err
@@ -121,7 +136,7 @@ def test_icarus_on_a_small_design(compile_cli, tmp_path):
     assert run.code == 0, run.err
     r = _report(out)
     assert r["emulation"]["mode"] == "approximate"  # against onnxruntime; the RTL is checked against hls4ml
-    assert r["rtl"]["check"]["bit_exact"] and r["rtl"]["not_in_rtl"] == ["Softmax_0"]
+    assert r["rtl"]["check"]["bit_exact"] and r["rtl"]["check"]["layer"] == "Softmax_0" and r["rtl"]["not_in_rtl"] == []
     cosim = r["cosim"]
     assert cosim["simulator"] == "icarus" and "Icarus" in cosim["simulator_version"]
     assert cosim["mismatches"] == 0 and cosim["transactions"] == 80 and cosim["ii_cycles"] == 1
@@ -130,11 +145,11 @@ def test_icarus_on_a_small_design(compile_cli, tmp_path):
 def test_unsupported_layer_skips_rtl_but_keeps_the_project(compile_cli, tmp_path):
     from models import float_mlp
 
-    model = float_mlp(tmp_path / "odd.onnx", extra_op="Tanh")
+    model = float_mlp(tmp_path / "odd.onnx", extra_op="Softsign")
     out = tmp_path / "p"
     run = compile_cli(model, "--target", "xcvu9p", "-o", out, "--n-vectors", 50)
     assert run.code == 0, run.err
     r = _report(out)
-    assert re.fullmatch(r"\S+ Activation not supported \(.*tanh.*\)", r["rtl"]["skipped"]), r["rtl"]
+    assert re.fullmatch(r"\S+ Activation not supported \(.*softsign.*\)", r["rtl"]["skipped"]), r["rtl"]
     assert r["cosim"]["skipped"].startswith("no RTL") and "skipped" in r["latency"]
     assert (out / "hls" / "build_prj.tcl").exists() and not (out / "rtl").exists()

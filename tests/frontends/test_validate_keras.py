@@ -149,3 +149,17 @@ def test_cli_refuses_invalid_keras_with_exit_2_and_no_output(tiny, tmp_path, cap
     assert code == 2
     assert "layer 'fc1' weight 'kernel'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_dilated_convolution_is_refused(tmp_path):
+    """hls4ml's Keras parser drops dilation_rate (Conv1D kernel 3, dilation 2 on 10 samples: width 8, not 6)."""
+    import tensorflow as tf
+
+    inp = tf.keras.Input((10, 2))
+    out = tf.keras.layers.Conv1D(3, 3, dilation_rate=2, name="dilated")(inp)
+    tf.keras.Model(inp, out).save(tmp_path / "d.h5")
+    with pytest.raises(InputError, match=r"layer 'dilated' \(Conv1D\) has dilation_rate \[2\]; hls4ml ignores"):
+        load_model(tmp_path / "d.h5")
+    inp = tf.keras.Input((10, 2))
+    tf.keras.Model(inp, tf.keras.layers.Conv1D(3, 3, name="plain")(inp)).save(tmp_path / "p.h5")
+    load_model(tmp_path / "p.h5")  # dilation 1 is fine

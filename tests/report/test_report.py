@@ -43,7 +43,7 @@ def test_report_json_contract(project, jet_files):
     assert res["part_totals"] == totals and res["fits"]
     assert res["utilization"] == {k: round(res[k] / totals[k], 6) for k in totals}
     assert res["LUT"] > 10_000 and res["FF"] > 1_000 and res["CARRY"] > 0 and res["logic_depth"] > 0
-    est = res["estimate"]  # da4ml's cost model, an independent count of the same netlist: close, not equal
+    est = res["estimate"]  # alkaid's cost model, an independent count of the same netlist: close, not equal
     assert est["source"] == "estimate" and abs(res["LUT"] / est["LUT"] - 1) < 0.15
     assert abs(res["FF"] / est["FF"] - 1) < 0.15
     assert r["vitis_report"]["skipped"].startswith("no Vitis reports in hls/")

@@ -1,4 +1,4 @@
-"""The resources block: yosys counts or da4ml's estimate against the part, and the fits verdict."""
+"""The resources block: yosys counts or alkaid's estimate against the part, and the fits verdict."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ SYNTH = {
     "version": "Yosys 0.23",
     "command": "synth_xilinx -family xcup -flatten -noiopad -noclkbuf",
 }
-RTL = {"estimate": {"LUT": 58911.5, "FF": 11286, "source": "estimate (da4ml cost model)"}}
+RTL = {"estimate": {"LUT": 58911.5, "FF": 11286, "source": "estimate (alkaid cost model)"}}
 
 
 def test_yosys_counts_with_utilisation_of_the_part():
@@ -25,7 +25,7 @@ def test_yosys_counts_with_utilisation_of_the_part():
         "BRAM": 0.0,
     }
     assert block["fits"] and fits_failure(block, "xcvu9p") is None
-    assert block["estimate"] == {"LUT": 58912, "FF": 11286, "source": "estimate", "model": "da4ml cost model"}
+    assert block["estimate"] == {"LUT": 58912, "FF": 11286, "source": "estimate", "model": "alkaid cost model"}
 
 
 def test_estimate_when_synthesis_did_not_run_says_so():

@@ -1,4 +1,4 @@
-"""ap_fixed conversion semantics in numpy (the rounding modes da4ml must reproduce)."""
+"""ap_fixed conversion semantics in numpy (the rounding modes the RTL must reproduce)."""
 
 import numpy as np
 import pytest

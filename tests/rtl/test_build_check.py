@@ -1,6 +1,6 @@
 """`build_rtl`'s check counts an output off the compared type's grid as a mismatch (no C simulation, no yosys).
 
-The expected raw integers are da4ml's own emulation of the untouched trace, so the check passes as
+The expected raw integers are alkaid's own emulation of the untouched trace, so the check passes as
 is; `CombLogic.predict` is then patched to add a quarter LSB to one lane, which rounding to the
 grid would hide.
 """
@@ -51,7 +51,7 @@ def test_on_grid_outputs_pass(mlp, tmp_path):
 
 
 def test_off_grid_output_is_a_mismatch(mlp, tmp_path, monkeypatch):
-    from da4ml.cmvm.types import CombLogic
+    from alkaid.types import CombLogic
 
     _, point, _, expected = mlp
     predict = CombLogic.predict

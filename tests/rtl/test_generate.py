@@ -74,3 +74,36 @@ def test_module_name_must_be_an_identifier():
 
     with pytest.raises(ValueError, match="not a Verilog identifier"):
         verilog_module_name("3-layer")
+
+
+def _lookup_design():
+    """Two lookups of one table and one of another, in two pipeline stages."""
+    import numpy as np
+    from alkaid.trace import FVArrayInput, HWConfig, trace
+
+    inp = FVArrayInput((2,), hwconf=HWConfig(1, -1, -1), solver_options={"hard_dc": 2})
+    x = inp.quantize(1, 2, 2)
+    t1, t2 = np.arange(32) * 0.25, (np.arange(32) % 5) * 0.5
+    s = (x[0] + x[1]).quantize(1, 2, 2)
+    return trace(inp, [x[0].lookup(t1), s.lookup(t1), s.lookup(t2)], keep_dead_inputs=True)
+
+
+def test_table_modules_are_named_after_the_design_and_reproducible(tmp_path):
+    """alkaid names table modules `table_<uuid4>` (random per write): the same design must give the same
+    Verilog (the synthesis cache is keyed by it) and its tables must not collide with another design's."""
+    import re
+
+    from trigger.rtl.generate import write_rtl
+
+    comb = _lookup_design()
+    texts = []
+    for run in ("a", "b"):
+        design = write_rtl(comb, tmp_path / run, "net", 5.0, resolve_part("xcvu9p"), 2, "out", levels=1)
+        src = tmp_path / run / "src"
+        assert "src/net_tables.v" in design.sources and design.stages > 1
+        texts.append({p.name: p.read_text() for p in sorted(src.glob("*.v"))})
+    assert texts[0] == texts[1]
+    tables = texts[0]["net_tables.v"]
+    assert re.findall(r"^module (\w+)", tables, flags=re.MULTILINE) == ["net_table0", "net_table1"]
+    used = {m for name, text in texts[0].items() if "_stage" in name for m in re.findall(r"\b(\w*table\w*) op_", text)}
+    assert used == {"net_table0", "net_table1"}

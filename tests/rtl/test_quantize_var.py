@@ -53,19 +53,17 @@ def _expected_raw(kif: tuple[int, int, int], rnd: str, sat: str) -> np.ndarray:
 
 @cache
 def _traced_raw(rnd: str, sat: str, signed: bool) -> tuple[np.ndarray, ...]:
-    """da4ml's `predict` of quantize_var, as raw integers of each target: one (N, lanes) array per target."""
-    from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
+    """alkaid's `predict` of quantize_var, as raw integers of each target: one (N, lanes) array per target."""
+    from alkaid.trace import FVArrayInput, HWConfig, trace
 
     from trigger.rtl.apfixed import quantize_var
-    from trigger.rtl.translate import exact_decimals
 
-    with exact_decimals():
-        inp = FixedVariableArrayInput((len(SOURCES),), hwconf=HWConfig(1, -1, -1), solver_options={"hard_dc": 2})
-        src = [v.quantize(*kif) for v, kif in zip(inp._vars, SOURCES.values(), strict=True)]
-        lanes = [src[j] if sign > 0 else -src[j] for j, sign in LANES]
-        assert all(v._factor < 0 for v, (_, sign) in zip(lanes, LANES, strict=True) if sign < 0)
-        outs = [quantize_var(v, _spec(kif, rnd, sat)) for kif in TARGETS[signed] for v in lanes]
-        comb = comb_trace(np.ravel(inp._vars), outs, keep_dead_inputs=True)
+    inp = FVArrayInput((len(SOURCES),), hwconf=HWConfig(1, -1, -1), solver_options={"hard_dc": 2})
+    src = [v.quantize(*kif) for v, kif in zip(np.asarray(inp), SOURCES.values(), strict=True)]
+    lanes = [src[j] if sign > 0 else -src[j] for j, sign in LANES]
+    assert all(v._factor < 0 for v, (_, sign) in zip(lanes, LANES, strict=True) if sign < 0)
+    outs = [quantize_var(v, _spec(kif, rnd, sat)) for kif in TARGETS[signed] for v in lanes]
+    comb = trace(np.ravel(inp), outs, keep_dead_inputs=True)
     got = np.asarray(comb.predict(X), dtype=np.float64).reshape(N, len(TARGETS[signed]), len(LANES))
     return tuple(raw(got[:, t], kif[2]) for t, kif in enumerate(TARGETS[signed]))
 

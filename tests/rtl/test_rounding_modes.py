@@ -2,10 +2,10 @@
 
 One float Keras model holds one layer per configuration, each a branch straight off the input (so
 one C simulation compile covers them all); the per-layer `Precision` config sets the modes.  Each
-layer is traced on its own (`trace_hls_model(hm, layer)`) and da4ml's emulation must equal the C
+layer is traced on its own (`trace_hls_model(hm, layer)`) and alkaid's emulation must equal the C
 simulation's raw integers on 2000 full-range vectors.
 
-* `res_<rnd>_<sat>`  Dense, exact accumulator (da4ml CMVM), result_t = ap_fixed<12,6,rnd,sat>.
+* `res_<rnd>_<sat>`  Dense, exact accumulator (alkaid CMVM), result_t = ap_fixed<12,6,rnd,sat>.
 * `bn_<rnd>_<sat>`   BatchNormalization (nnet::normalize), result_t = ap_fixed<12,6,rnd,sat>.
 * `acc_<rnd>`        Dense, accum_t = ap_fixed<14,6,rnd,WRAP>: every product rounded, sums wrap.
 * `accsat_<sat>`     Dense, accum_t = ap_fixed<20,10,rnd,sat> that cannot saturate, products rounded.

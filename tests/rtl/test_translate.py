@@ -1,4 +1,4 @@
-"""da4ml's emulation of the translated design equals hls4ml's C simulation bit for bit."""
+"""alkaid's emulation of the translated design equals hls4ml's C simulation bit for bit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 
 def _assert_exact_against_c_simulation(hm, n: int = 2000, seed: int = 3):
-    """Trace up to the compare point; da4ml's emulation must equal the C simulation there, raw integers."""
+    """Trace up to the compare point; alkaid's emulation must equal the C simulation there, raw integers."""
     from trigger.emulation import compare_point
     from trigger.fixed import from_hls_precision
     from trigger.rtl.translate import trace_hls_model
@@ -30,7 +30,7 @@ def _assert_exact_against_c_simulation(hm, n: int = 2000, seed: int = 3):
 
 
 @pytest.mark.parametrize("which, layer", [("jet", "output"), ("ae", "reconstruction")])
-def test_da4ml_emulation_equals_c_simulation(which, layer, jet_files, ae_files, tmp_path):
+def test_alkaid_emulation_equals_c_simulation(which, layer, jet_files, ae_files, tmp_path):
     from trigger.emulation import compare_point
     from trigger.fixed import from_hls_precision
     from trigger.rtl.bus import bus_layout, pack_raw, unpack_raw
@@ -47,12 +47,28 @@ def test_da4ml_emulation_equals_c_simulation(which, layer, jet_files, ae_files, 
     np.testing.assert_array_equal(unpack_raw(pack_raw(raw, in_type.frac, lanes), lanes, in_type.frac), raw)
 
 
-def test_unsupported_layer_is_named(jet_files, tmp_path):
-    from trigger.rtl.translate import trace_hls_model
+def test_unsupported_layer_is_named(tmp_path):
+    import tensorflow as tf
 
-    hm = hls_model_of(jet_files.h5, tmp_path)
-    with pytest.raises(NotImplementedError, match="softmax.*Softmax"):
-        trace_hls_model(hm, "softmax")
+    from trigger.rtl.translate import Unsupported, trace_hls_model
+
+    inp = tf.keras.Input((4,))
+    out = tf.keras.layers.Activation("softsign", name="soft")(tf.keras.layers.Dense(3, name="d")(inp))
+    tf.keras.Model(inp, out).save(tmp_path / "m.h5")
+    hm = hls_model_of(tmp_path / "m.h5", tmp_path)
+    with pytest.raises(Unsupported, match=r"soft Activation not supported \(activation 'softsign'; supported: .*relu"):
+        trace_hls_model(hm, "soft")
+
+
+def test_layer_class_without_a_handler_is_named():
+    from trigger.rtl.registry import TraceContext
+    from trigger.rtl.translate import Unsupported, _apply
+
+    class Layer:
+        name, class_name = "gru1", "GRU"
+
+    with pytest.raises(Unsupported, match=r"gru1 GRU not supported \(supported: Input, .*Conv2D.*Dense"):
+        _apply(Layer(), [], TraceContext((1, -1, -1), {}))
 
 
 def test_post_training_quantized_model_with_narrow_wrapping_accumulators(tmp_path):
@@ -108,9 +124,9 @@ def deep_bn_mlp(tmp_path_factory):
 def test_deep_post_training_quantized_mlp_with_batch_norm(route, deep_bn_mlp, tmp_path):
     """Six hidden layers at ap_fixed<16,6>: every BatchNormalization/ApplyAlpha and the output are exact.
 
-    da4ml's scale factor of the hardware words shrinks by up to 2**-10 per constant multiplication;
-    with Python's default 28-digit decimals the bias constants of the deep layers were stored one
-    LSB short and every vector differed from the C simulation (the ONNX route at `bn_Add_5`, ...).
+    The scale of the hardware words shrinks by up to 2**-10 per constant multiplication; da4ml 0.5.2's
+    28-digit decimals then stored the bias constants of the deep layers one LSB short and every vector
+    differed from the C simulation (the ONNX route at `bn_Add_5`, ...).
     """
     from trigger.emulation import compare_point
     from trigger.fixed import from_hls_precision
@@ -135,12 +151,13 @@ def test_deep_post_training_quantized_mlp_with_batch_norm(route, deep_bn_mlp, tm
         assert len(np.unique(expected)) > 100
 
 
-def test_rounding_decimal_bookkeeping_is_unsupported_not_wrong(deep_bn_mlp, tmp_path, monkeypatch):
-    """With too few decimal digits the trace reports Unsupported instead of emitting a wrong constant."""
+def test_bookkeeping_alkaid_cannot_hold_is_unsupported_not_wrong(deep_bn_mlp, tmp_path, monkeypatch):
+    """The exactness check of the trace runs on real models: with a (pretend) 20-bit float it refuses."""
+    import trigger.rtl.checks as checks
     import trigger.rtl.translate as translate
     from trigger.emulation import compare_point
 
     hm = hls_model_of(deep_bn_mlp["onnx"], tmp_path)
-    monkeypatch.setattr(translate, "DECIMAL_DIGITS", (28,))  # Python's default context
-    with pytest.raises(translate.Unsupported, match="decimal bookkeeping .* would round even with 28 digits"):
+    monkeypatch.setattr(checks, "FLOAT_BITS", 20)
+    with pytest.raises(translate.Unsupported, match="exceeds float64's 20 bits"):
         translate.trace_hls_model(hm, compare_point(hm).layer)

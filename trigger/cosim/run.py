@@ -1,6 +1,7 @@
 """Run the cocotb testbench on a project's RTL and turn its observations into report figures.
 
-Inputs: DIR/rtl/design.json (written by the RTL stage) and DIR/vectors/{inputs_raw,expected_raw}.npy.
+Inputs: DIR/rtl/design.json and DIR/vectors/rtl_expected_raw.npy (written by the RTL stage: the C simulation
+at the layer the RTL ends at, the network's output when it covers it all), DIR/vectors/inputs_raw.npy.
 Outputs in DIR/cosim/: in_words.hex / expected_words.hex (packed bus words, one per line, also
 usable by other testbenches), config.json, results.xml (JUnit, from cocotb), tb_output.json (raw
 observations), outputs_raw.npy (what the RTL produced, back-to-back phase), results.json, logs.
@@ -47,14 +48,24 @@ def _input_frac(project: Path) -> int:
     return fixed_type_from_str(index["inputs"]["type"]).frac  # e.g. fixed<16,6>
 
 
+def expected_file(project: Path) -> Path:
+    """The C simulation's raw integers at the layer the RTL ends at: vectors/rtl_expected_raw.npy (written by
+    the RTL stage), else vectors/expected_raw.npy (the compare point; projects compiled before it existed)."""
+    rtl = project / "vectors" / "rtl_expected_raw.npy"
+    return rtl if rtl.exists() else project / "vectors" / "expected_raw.npy"
+
+
 def load_project(project: Path) -> tuple[RtlDesign, np.ndarray, np.ndarray, int]:
     """The RTL design, input raw integers, expected raw integers and the input's fractional bits."""
-    for need in ("rtl/design.json", "vectors/inputs_raw.npy", "vectors/expected_raw.npy", "vectors/index.json"):
+    expected_path = expected_file(project)
+    for need in ("rtl/design.json", "vectors/inputs_raw.npy", "vectors/index.json"):
         if not (project / need).exists():
             raise InputError(f"{project}: no {need}; is this a trigger-compile project with its RTL stage run?")
+    if not expected_path.exists():
+        raise InputError(f"{project}: no vectors/rtl_expected_raw.npy or vectors/expected_raw.npy.")
     design = RtlDesign.load(project / "rtl")
     in_raw = np.load(project / "vectors" / "inputs_raw.npy")
-    expected = np.load(project / "vectors" / "expected_raw.npy")
+    expected = np.load(expected_path)
     return design, in_raw.reshape(len(in_raw), -1), expected.reshape(len(expected), -1), _input_frac(project)
 
 
@@ -64,13 +75,13 @@ def write_config(project: Path, simulator: str, idle_fraction: float, seed: int)
     out = project / "cosim"
     out.mkdir(exist_ok=True)
     try:
-        in_words = pack_raw(in_raw, in_frac, design.in_lanes)
+        in_words = pack_raw(in_raw, in_frac, design.in_lanes, inputs=True)
     except ValueError as exc:
         raise InputError(f"{project / 'vectors' / 'inputs_raw.npy'}: {exc}") from exc
     try:
         exp_words = pack_raw(expected, design.out_frac, design.out_lanes)
     except ValueError as exc:
-        raise InputError(f"{project / 'vectors' / 'expected_raw.npy'}: {exc}") from exc
+        raise InputError(f"{expected_file(project)}: {exc}") from exc
     (out / "in_words.hex").write_text("".join(f"{w:x}\n" for w in in_words))
     (out / "expected_words.hex").write_text("".join(f"{w:x}\n" for w in exp_words))
     cfg = {

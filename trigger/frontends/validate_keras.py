@@ -76,6 +76,13 @@ def validate_config(config: dict[str, Any], known: set[str], path: Path) -> None
         for key in SIZE_KEYS:
             if key in cfg and _bad_size(cfg[key]):
                 raise InputError(f"{path}: layer '{name}' ({cls}) has {key} {cfg[key]}; it must be a positive integer.")
+        dilation = cfg.get("dilation_rate", 1)
+        if any(d != 1 for d in (dilation if isinstance(dilation, (list, tuple)) else [dilation])):
+            # hls4ml 1.3.0's Keras parser drops dilation_rate: it would build an undilated convolution
+            raise InputError(
+                f"{path}: layer '{name}' ({cls}) has dilation_rate {dilation}; hls4ml ignores dilation and would "
+                "compute a different convolution."
+            )
         for ref in _refs(lay.get("inbound_nodes", [])):
             if ref not in names:
                 raise InputError(

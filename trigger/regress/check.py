@@ -14,7 +14,7 @@ from trigger.regress import golden as gold
 from trigger.regress.diff import table
 from trigger.regress.rebuild import configuration, model_file, rebuild
 
-TOOLS = ("trigger", "hls4ml", "qkeras", "qonnx", "da4ml", "numpy")
+TOOLS = ("trigger", "hls4ml", "qkeras", "qonnx", "alkaid", "numpy")
 
 
 def _tools() -> dict:
@@ -98,6 +98,11 @@ def check(project: Path, cosim: bool = False, simulator: str = "verilator", mode
     got = {"emulation (C simulation)": rb.emulation_raw}
     if rb.cosim_raw is not None:
         got["RTL co-simulation"] = rb.cosim_raw
+    elif rb.cosim_layer is not None:
+        result.notes.append(
+            f"the RTL ends at {rb.cosim_layer}, past the golden outputs' {g.output_layer}: its co-simulation was "
+            f"checked against the rebuilt C simulation at {rb.cosim_layer}, which is compared with the golden outputs"
+        )
     for what, raw in got.items():
         if raw.shape != g.outputs_raw.shape:
             result.failures.append(f"{what} gives shape {raw.shape}, golden {g.outputs_raw.shape}")

@@ -28,7 +28,8 @@ class Rebuilt:
     input_type: FixedType
     inputs_raw: np.ndarray
     model_sha256: str
-    cosim_raw: np.ndarray | None = None
+    cosim_raw: np.ndarray | None = None  # the RTL's outputs, when the RTL ends at the compare point
+    cosim_layer: str | None = None  # the layer the co-simulated RTL ends at (checked there by the cosim stage)
     failures: list[str] = field(default_factory=list)
     final: np.ndarray | None = None  # the C simulation's network output (real values), (N, outputs)
 
@@ -116,8 +117,10 @@ def rebuild(
             if not rtl_out.is_file():
                 reason = ctx.blocks.get("cosim", {}).get("skipped") or ctx.blocks.get("rtl", {}).get("skipped")
                 raise InputError(f"{project}: no co-simulation of the rebuilt RTL ({reason}).")
-            got = np.load(rtl_out)
-            if got.size != out.emulation_raw.size:
-                raise InputError(f"{project}: the rebuilt RTL gave {got.shape} outputs for {n} vectors.")
-            out.cosim_raw = got.reshape(n, -1)
+            out.cosim_layer = ctx.blocks["rtl"]["check"]["layer"]
+            if out.cosim_layer == ctx.point.layer:  # else the RTL ends at the network output (after a softmax)
+                got = np.load(rtl_out)
+                if got.size != out.emulation_raw.size:
+                    raise InputError(f"{project}: the rebuilt RTL gave {got.shape} outputs for {n} vectors.")
+                out.cosim_raw = got.reshape(n, -1)
     return out

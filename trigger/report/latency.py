@@ -33,7 +33,7 @@ def latency_block(
         "within_budget": ns <= budget,
         "source": "cosim",
         "per_layer": per_layer(rtl),
-        "per_layer_source": "rtl pipeline structure (da4ml latency model)",
+        "per_layer_source": "rtl pipeline structure (alkaid latency model)",
     }
 
 

@@ -1,4 +1,4 @@
-"""The report's resources block: yosys synthesis of the RTL (or da4ml's estimate) against the target part."""
+"""The report's resources block: yosys synthesis of the RTL (or alkaid's estimate) against the target part."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ def _estimate(rtl: dict) -> dict | None:
     est = rtl.get("estimate")
     if not est:
         return None
-    return {"LUT": round(float(est["LUT"])), "FF": int(est["FF"]), "source": "estimate", "model": "da4ml cost model"}
+    return {"LUT": round(float(est["LUT"])), "FF": int(est["FF"]), "source": "estimate", "model": "alkaid cost model"}
 
 
 def resources_block(synth: dict, rtl: dict, totals: dict[str, int]) -> dict:
-    """Resources of the RTL design: yosys counts when synthesis ran, else da4ml's estimate (and why)."""
+    """Resources of the RTL design: yosys counts when synthesis ran, else alkaid's estimate (and why)."""
     estimate = _estimate(rtl)
     if "counts" in synth:
         c = synth["counts"]
@@ -59,7 +59,7 @@ def resources_block(synth: dict, rtl: dict, totals: dict[str, int]) -> dict:
     block.update(
         {
             "source": "estimate",
-            "note": f"no yosys synthesis ({why}): da4ml's cost model, LUT and FF only (DSP and BRAM not estimated)",
+            "note": f"no yosys synthesis ({why}): alkaid's cost model, LUT and FF only (DSP and BRAM not estimated)",
             "estimate": estimate,
         }
     )

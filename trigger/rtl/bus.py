@@ -1,4 +1,4 @@
-"""Bus layout of da4ml's generated Verilog: lane 0 in the LSBs, lanes contiguous, no padding.
+"""Bus layout of alkaid's generated Verilog: lane 0 in the LSBs, lanes contiguous, no padding.
 
 Each lane is the raw two's complement (signed) or unsigned integer of value * 2**frac, of width
 k+i+f; zero-width lanes (constant-zero outputs) take no bits.  `pack_raw` / `unpack_raw` convert
@@ -8,7 +8,7 @@ rows of raw integers (at one common number of fractional bits) to bus words and 
 from __future__ import annotations
 
 import numpy as np
-from da4ml.cmvm.types import QInterval, _minimal_kif
+from alkaid.types import QInterval
 
 
 def bus_layout(qints: list[QInterval]) -> list[dict]:
@@ -19,7 +19,7 @@ def bus_layout(qints: list[QInterval]) -> list[dict]:
     """
     lanes, pos = [], 0
     for n, q in enumerate(qints):
-        k, i, f = (int(v) for v in _minimal_kif(q))
+        k, i, f = (int(v) for v in q.kif)
         w = k + i + f
         lanes.append(
             dict(lane=n, lsb=pos, msb=pos + w - 1, width=w, signed=bool(k), int_bits=i, frac=f, lo=q.min, hi=q.max)
@@ -45,13 +45,20 @@ def _lane_raw(raw: np.ndarray, frac_from: int, ln: dict) -> np.ndarray:
     return lane
 
 
-def pack_raw(raw: np.ndarray, frac_from: int, lanes: list[dict]) -> list[int]:
-    """Pack rows of raw integers (at `frac_from` fractional bits) into bus words."""
+def pack_raw(raw: np.ndarray, frac_from: int, lanes: list[dict], *, inputs: bool = False) -> list[int]:
+    """Pack rows of raw integers (at `frac_from` fractional bits) into bus words.
+
+    With `inputs`, a lane of no width is an input the design never reads (alkaid gives it no bits, e.g.
+    the pixels a pooling drops) and takes any value; an output lane of no width is a constant zero, and
+    any other value on it is an error.
+    """
     raw = np.asarray(raw, dtype=np.int64).reshape(len(raw), -1)
     if raw.shape[1] != len(lanes):
         raise ValueError(f"{raw.shape[1]} values per row for a bus of {len(lanes)} lanes")
     words = [0] * len(raw)
     for j, ln in enumerate(lanes):
+        if ln["width"] == 0 and inputs:
+            continue
         lane = _lane_raw(raw[:, j], frac_from, ln)
         if ln["width"] == 0:
             continue

@@ -1,6 +1,6 @@
-"""Pipelined Verilog of a traced design (da4ml) with trigger's valid/reset top level around it.
+"""Pipelined Verilog of a traced design (alkaid) with trigger's valid/reset top level around it.
 
-Pipeline depth: da4ml counts latency in adder levels (one carry-chain adder = 1 with the
+Pipeline depth: alkaid counts latency in adder levels (one carry-chain adder = 1 with the
 configuration used here).  The number of levels per stage is chosen from the clock period with a
 per-family delay per adder level (`ADDER_LEVEL_NS`, an estimate including routing; timing is only
 closed by Vivado).  `levels_per_stage` can be given explicitly instead.
@@ -14,8 +14,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from da4ml.cmvm.types import CombLogic
-from da4ml.codegen import RTLModel
+from alkaid.codegen import RTLModel
+from alkaid.types import CombLogic
 
 from trigger import __version__
 from trigger.rtl.bus import bus_layout
@@ -90,8 +90,8 @@ def verilog_module_name(name: str) -> str:
 
 
 def register_levels(top_verilog: str) -> int:
-    """Register levels of da4ml's pipeline top: the non-blocking assignments in its clocked block."""
-    return len(re.findall(r"^\s*\w+\s*<=", top_verilog, flags=re.MULTILINE))
+    """Register levels of alkaid's pipeline top: the non-blocking assignments in its clocked block."""
+    return len(re.findall(r"^\s*\w+(?:\[[^\]]*\])?\s*<=", top_verilog, flags=re.MULTILINE))
 
 
 def write_rtl(
@@ -104,22 +104,23 @@ def write_rtl(
     compared_layer: str,
     levels: int | None = None,
 ) -> RtlDesign:
-    """Write da4ml's pipelined Verilog to rtl_dir/src and trigger's top level `<name>_top` beside it."""
+    """Write alkaid's pipelined Verilog to rtl_dir/src and trigger's top level `<name>_top` beside it."""
     module = verilog_module_name(name)
     level_ns: float | None = None
     if levels is None:
         levels, level_ns = levels_per_stage(clock_ns, part)
     model = RTLModel(
-        comb, module, rtl_dir, flavor="verilog", latency_cutoff=levels, clock_period=clock_ns, part_name=part.part
+        comb, rtl_dir, module, flavor="verilog", latency_cutoff=levels, clock_period=clock_ns, part_name=part.part
     )
     model.write()
-    pipe = model._pipe  # da4ml 0.5.2 keeps the pipeline it wrote here
-    stages = len(pipe.solutions)
+    stages = len(model.fsm.logic)
     src = rtl_dir / "src"
+    _prefix_stage_modules(src, module, stages)
+    _name_table_modules(src, module, stages)
     depth = register_levels((src / f"{module}.v").read_text())
     if depth != stages + 1:
         raise RuntimeError(f"{src / module}.v: expected {stages + 1} register levels, found {depth}")
-    in_lanes, out_lanes = bus_layout(list(pipe.inp_qint)), bus_layout(list(pipe.out_qint))
+    in_lanes, out_lanes = bus_layout(list(comb.inp_qint)), bus_layout(list(comb.out_qint))
     in_width, out_width = sum(ln["width"] for ln in in_lanes), sum(ln["width"] for ln in out_lanes)
     if in_width == 0 or out_width == 0:
         raise RuntimeError(f"{name}: the traced design has an empty {'input' if in_width == 0 else 'output'} bus")
@@ -140,16 +141,51 @@ def write_rtl(
         out_frac=out_frac,
         compared_layer=compared_layer,
         sources=_sources(rtl_dir, module, top),
-        estimate={"LUT": float(pipe.cost), "FF": int(pipe.reg_bits), "source": "estimate (da4ml cost model)"},
+        estimate={"LUT": float(comb.cost), "FF": int(model.reg_bits), "source": "estimate (alkaid cost model)"},
     )
     (src / f"{top}.v").write_text(render("rtl_top.v.j2", d=design, version=__version__))
     design.save(rtl_dir)
     return design
 
 
+def _prefix_stage_modules(src: Path, module: str, stages: int) -> None:
+    """Rename alkaid's stage modules `logic<k>` (the same names in every design) to `<module>_stage<k>`,
+    so that two trigger designs can be simulated or synthesised together."""
+    top = src / f"{module}.v"
+    text = top.read_text()
+    for k in range(stages):
+        old = src / f"logic{k}.v"
+        body, n = re.subn(rf"^module logic{k}\b", f"module {module}_stage{k}", old.read_text(), flags=re.MULTILINE)
+        instance = rf"^(\s*)logic{k}(\s+_inst_logic{k}\b)"
+        text, m = re.subn(instance, rf"\g<1>{module}_stage{k}\2", text, flags=re.MULTILINE)
+        if n != 1 or m != 1:
+            raise RuntimeError(f"{old}: alkaid's stage module logic{k} not found where expected")
+        (src / f"{module}_stage{k}.v").write_text(body)
+        old.unlink()
+    top.write_text(text)
+
+
+def _name_table_modules(src: Path, module: str, stages: int) -> None:
+    """Rename alkaid's lookup-table modules (`table_<uuid4>` in `src/<module>_tables.v`, random on every
+    write) to `<module>_table<k>`: the same model gives the same Verilog (the synthesis cache is keyed by
+    it), and two designs' tables cannot collide."""
+    tables = src / f"{module}_tables.v"
+    if not tables.is_file():
+        return
+    text = tables.read_text()
+    names = re.findall(r"^module (table_[0-9A-Za-z_]+)\b", text, flags=re.MULTILINE)
+    renames = {old: f"{module}_table{k}" for k, old in enumerate(names)}
+    if not renames:
+        return
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, renames)) + r")\b")
+    for path in [tables, *(src / f"{module}_stage{k}.v" for k in range(stages))]:
+        path.write_text(pattern.sub(lambda m: renames[m.group(1)], path.read_text()))
+
+
 def _sources(rtl_dir: Path, module: str, top: str) -> list[str]:
-    """Verilog files of the design in compile order, relative to rtl_dir (da4ml's own wrapper left out)."""
+    """Verilog files of the design in compile order, relative to rtl_dir (alkaid's own wrapper left out)."""
     src = rtl_dir / "src"
     static = sorted(p.relative_to(rtl_dir).as_posix() for p in (src / "static").glob("*.v"))
     stages = sorted((p for p in src.glob(f"{module}_stage*.v")), key=lambda p: int(p.stem.rsplit("stage", 1)[1]))
-    return [*static, *(p.relative_to(rtl_dir).as_posix() for p in stages), f"src/{module}.v", f"src/{top}.v"]
+    tables = [f"src/{module}_tables.v"] if (src / f"{module}_tables.v").is_file() else []
+    return [*static, *tables, *(p.relative_to(rtl_dir).as_posix() for p in stages), f"src/{module}.v", f"src/{top}.v"]
