@@ -6,7 +6,6 @@ Each stage reads the context left by the previous ones and writes its own files 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -229,12 +228,8 @@ def _save_rtl_expected(ctx: Context, layer: str) -> None:
     else:  # the network's output
         expected = ctx.final_raw
         ftype = from_hls_precision(ctx.hls_model.graph[layer].get_output_variable().type.precision)
-    vectors_dir = ctx.workdir / "vectors"
-    np.save(vectors_dir / "rtl_expected_raw.npy", expected)
-    index_file = vectors_dir / "index.json"
-    index = json.loads(index_file.read_text())
-    index["rtl_expected_raw"] = {"layer": layer, "type": str(ftype), "shape": list(np.shape(expected))}
-    index_file.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    entry = {"layer": layer, "type": str(ftype), "shape": list(np.shape(expected))}
+    vectors.add(ctx.workdir / "vectors", "rtl_expected_raw", expected, entry)
 
 
 def step_cosim(ctx: Context) -> None:

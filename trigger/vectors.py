@@ -96,3 +96,9 @@ def save(vectors_dir: Path, arrays: dict[str, np.ndarray], index: dict) -> None:
     for name, arr in arrays.items():
         np.save(vectors_dir / f"{name}.npy", arr)
     (vectors_dir / "index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+
+
+def add(vectors_dir: Path, name: str, array: np.ndarray, entry: dict) -> None:
+    """Add one array (and its index.json entry) to the vectors `save` wrote."""
+    index = json.loads((vectors_dir / "index.json").read_text())
+    save(vectors_dir, {name: array}, {**index, name: entry})

@@ -42,30 +42,25 @@ HANDLERS: dict[str, Handler] = {}
 ACTIVATIONS: dict[str, Handler] = {}  # hls4ml's Activation layer, by its `activation` attribute
 
 
-def handles(*classes: str) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of hls4ml layer classes `classes`."""
-
+def _registrar(table: dict[str, Handler], what: str, keys: tuple[str, ...]) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
-        for cls in classes:
-            if cls in HANDLERS and HANDLERS[cls] is not fn:
-                raise RuntimeError(f"two RTL handlers for hls4ml layer class {cls}")
-            HANDLERS[cls] = fn
+        for key in keys:
+            if key in table and table[key] is not fn:
+                raise RuntimeError(f"two RTL handlers for {what} {key}")
+            table[key] = fn
         return fn
 
     return register
+
+
+def handles(*classes: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of hls4ml layer classes `classes`."""
+    return _registrar(HANDLERS, "hls4ml layer class", classes)
 
 
 def handles_activation(*names: str) -> Callable[[Handler], Handler]:
     """Register the decorated function for hls4ml `Activation` layers whose `activation` is one of `names`."""
-
-    def register(fn: Handler) -> Handler:
-        for name in names:
-            if name in ACTIVATIONS and ACTIVATIONS[name] is not fn:
-                raise RuntimeError(f"two RTL handlers for activation {name}")
-            ACTIVATIONS[name] = fn
-        return fn
-
-    return register
+    return _registrar(ACTIVATIONS, "activation", names)
 
 
 def single(layer, inputs: list[FVArray]) -> FVArray:
