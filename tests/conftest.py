@@ -13,6 +13,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 pytest_plugins = ["pytester"]  # tests/regress runs a sample user repository under its own pytest
 collect_ignore = ["regress/sample_repo"]  # ... and only there: it is never collected by this suite
 
+# tests/keras3 runs in the Keras-3 environment (`make test` runs it there: .venv-keras3/bin/python -m pytest
+# tests/keras3); everything else in the default one.  Each environment collects only its own tests.
+KERAS3_TESTS = Path(__file__).parent / "keras3"
+
+
+def _keras3_environment() -> bool:
+    from trigger.environments import running_keras_major
+
+    return running_keras_major() == 3
+
+
+if not _keras3_environment():
+    collect_ignore.append("keras3")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """In the Keras-3 environment, nothing outside tests/keras3 is collected (None: pytest decides)."""
+    if _keras3_environment() and collection_path.is_file() and not collection_path.is_relative_to(KERAS3_TESTS):
+        return True
+    return None
+
 
 # Session fixtures too costly to build on both pytest-xdist workers: their users share one worker
 # (`make test` runs `-n 2 --dist loadgroup`); everything else is balanced across the two.

@@ -22,6 +22,10 @@ BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "trigger", "firmware_t
 # Imports allowed to come from an extra: the physics generators (GPL, `pip install .[physics]`) and the pytest
 # plugin, which only pytest itself loads.  Everything else trigger/ imports must be a core dependency.
 OPTIONAL_SCOPES = {"trigger/data/": "physics", "trigger/regress/pytest_plugin.py": "dev"}
+# Modules only the Keras-3 environment runs (trigger/environments.py): their imports are declared in
+# requirements-keras3.txt (QKeras-v3 by scripts/setup-keras3.sh), not in pyproject.toml.
+KERAS3_FILES = ("trigger/frontends/keras3.py",)
+KERAS3_DISTRIBUTIONS = {"hgq": "hgq2", "qkeras": "qkeras-v3"}  # module -> distribution where the names differ
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +161,36 @@ def _pyproject() -> dict:
     return tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
+def keras3_requirements() -> set[str]:
+    """Distributions the Keras-3 environment installs: requirements-keras3.txt and setup-keras3.sh's QKeras-v3."""
+    names = set(pins((REPO / "requirements-keras3.txt").read_text().splitlines()))
+    setup = re.search(r"QKERAS_V3=(\S+)", (REPO / "scripts" / "setup-keras3.sh").read_text())
+    return names | set(pins([setup.group(1)])) if setup else names
+
+
+def split_keras3(imports: dict[str, set[str]]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(imports of the default environment's files, imports only KERAS3_FILES make)."""
+    default: dict[str, set[str]] = {}
+    keras3: dict[str, set[str]] = {}
+    for module, files in imports.items():
+        for f in files:
+            (keras3 if f in KERAS3_FILES else default).setdefault(module, set()).add(f)
+    return default, keras3
+
+
+def test_keras3_imports_are_installed_by_the_keras3_environment():
+    _, keras3 = split_keras3(third_party_imports(REPO / "trigger"))
+    assert {"hgq", "keras", "hls4ml"} <= set(keras3)
+    needed = {module: _name(KERAS3_DISTRIBUTIONS.get(module, module)) for module in keras3}
+    assert {m: d for m, d in needed.items() if d not in keras3_requirements()} == {}
+    assert "qkeras-v3" in keras3_requirements() and "hgq2" in keras3_requirements()
+    required = pins((REPO / "requirements-keras3.txt").read_text().splitlines())
+    constrained = pins((REPO / "constraints-keras3.txt").read_text().splitlines())
+    assert {n: v for n, v in required.items() if constrained.get(n) != v} == {}
+
+
 def test_every_imported_third_party_module_is_declared():
-    imports = third_party_imports(REPO / "trigger")
+    imports, _ = split_keras3(third_party_imports(REPO / "trigger"))
     assert {"numpy", "hls4ml", "jinja2", "awkward"} <= set(imports)  # the scan sees plain and function-level imports
     assert undeclared(imports, declared(_pyproject()), importlib.metadata.packages_distributions()) == []
 

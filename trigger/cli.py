@@ -113,8 +113,17 @@ def compile_main(argv: list[str] | None = None) -> int:
     args = compile_parser().parse_args(argv)
 
     def body() -> int:
+        from trigger import environments
         from trigger.api import compile as compile_model
 
+        other = environments.environment_for(args.model)
+        if other is not None:  # a Keras-3 file from the Keras-2 environment (or back): the same command there
+            print(
+                f"trigger-compile: {args.model} was written by Keras {environments.keras_major_of(args.model)}; "
+                f"compiling it in that environment ({other})",
+                flush=True,
+            )
+            return environments.rerun(other, "compile_main", sys.argv[1:] if argv is None else list(argv))
         out = args.output or Path("vivado_projects") / args.model.stem
         try:
             project = compile_model(args.model, args.target, out, force=args.force, **_options(args))

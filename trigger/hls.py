@@ -24,6 +24,7 @@ def project_name(name: str) -> str:
 
 def build_config(source: SourceModel, opts: CompileOptions) -> dict[str, Any]:
     """hls4ml configuration: 'auto' precision inference, chosen strategy and reuse, every layer traced."""
+    hls4ml_fixes.apply()  # the Keras-3 parser runs inside config_from_keras_model already
     config = source.hls_config(opts.precision)
     model = config.setdefault("Model", {})
     model["Strategy"] = opts.strategy

@@ -21,6 +21,7 @@ def apply() -> None:
     _onnx_conv_group_default()
     _binary_networks()
     _multidimensional_dense_quantizers()
+    _qkeras_v3_qactivation()
 
 
 # ---- ONNX MaxPool / AveragePool ------------------------------------------------------------------
@@ -346,3 +347,47 @@ def _binary_weight_sum(infer, node, inferred, n_ops) -> None:
         infer._infer_common_precision(node, targets, n_ops)
     finally:
         weight_type.precision = xnor
+
+
+# ---- QKeras-v3 QActivation through the Keras-3 parser ----------------------------------------------
+#
+# Upstream symptom: `AssertionError: Activation function for layer relu1 is not a function` from
+# `KerasV3HandlerDispatcher.v2_call` (hls4ml/converters/keras_v3_to_hls.py).  A QKeras-v3 QActivation has no
+# Keras-3 handler, so hls4ml falls back to its Keras-2 QActivation handler, which already converts the
+# quantizer; `v2_call` then reads `layer.activation` (the QKeras quantizer object, not a function) and tries
+# to append a second activation layer.  The layer is handed to `v2_call` behind a view whose `activation`
+# is None; every other attribute is the layer's own.
+
+
+class _WithoutActivation:
+    """A read-only view of a Keras layer whose `activation` is None (isinstance and names unchanged)."""
+
+    def __init__(self, layer):
+        object.__setattr__(self, "_layer", layer)
+
+    @property
+    def __class__(self):  # type(layer).__name__ is what hls4ml dispatches on
+        return type(self._layer)
+
+    activation = None
+
+    def __getattr__(self, name):
+        return getattr(self._layer, name)
+
+
+def _qkeras_v3_qactivation() -> None:
+    try:
+        dispatcher = importlib.import_module("hls4ml.converters.keras_v3_to_hls").KerasV3HandlerDispatcher
+    except ImportError:  # pragma: no cover - hls4ml 1.3.0 always has it
+        return
+    upstream = dispatcher.v2_call
+    if getattr(upstream, "trigger_fix", False):
+        return
+
+    def v2_call(self, layer, inp_tensors, out_tensors):
+        if type(layer).__name__ == "QActivation" and type(layer).__module__.startswith("qkeras"):
+            layer = _WithoutActivation(layer)
+        return upstream(self, layer, inp_tensors, out_tensors)
+
+    v2_call.trigger_fix = True
+    dispatcher.v2_call = v2_call

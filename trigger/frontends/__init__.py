@@ -30,7 +30,11 @@ def supported_suffixes() -> list[str]:
 
 
 def _import_all() -> None:
-    from trigger.frontends import keras, onnx  # noqa: F401  (registration side effect)
+    from trigger.environments import running_keras_major
+    from trigger.frontends import keras  # noqa: F401  (registration side effect)
+
+    if running_keras_major() != 3:  # the Keras-3 environment has no ONNX stack (trigger/environments.py)
+        from trigger.frontends import onnx  # noqa: F401
 
 
 def load_model(path: Path, weights: Path | None = None) -> SourceModel:
@@ -42,6 +46,8 @@ def load_model(path: Path, weights: Path | None = None) -> SourceModel:
     if not path.is_file():
         raise InputError(f"{path}: is not a file.")
     loader = _LOADERS.get(path.suffix.lower())
+    if loader is None and path.suffix.lower() == ".onnx":
+        raise InputError(f"{path}: ONNX models are compiled in the default (Keras-2) environment, not this one.")
     if loader is None:
         raise InputError(
             f"{path}: unknown model format '{path.suffix}'. Supported: {', '.join(supported_suffixes())} "

@@ -158,7 +158,23 @@ def _rename_reserved(model, custom: dict[str, Any]):
 
 @register(".h5", ".keras", ".json")
 def load_keras(path: Path, weights: Path | None = None) -> SourceModel:
-    """Load a Keras/QKeras model file, validating its config, weights and quantizers."""
+    """Load a Keras/QKeras model file, validating its config, weights and quantizers.
+
+    The Keras that wrote the file decides: in the Keras-3 environment every file goes to `frontends/keras3.py`;
+    here a Keras-3 file is refused (trigger-compile itself runs it in the Keras-3 environment).
+    """
+    from trigger import environments
+
+    here = environments.running_keras_major()
+    if here == 3:
+        from trigger.frontends.keras3 import load_keras3
+
+        return load_keras3(path, weights)
+    if environments.keras_major_of(path) == 3:
+        raise InputError(
+            f"{path}: written by Keras {environments.stored_keras_version(path)}; this process runs Keras {here}. "
+            "`trigger-compile` compiles it in the Keras-3 environment (README, Two environments)."
+        )
     model, files = _read_model(path, weights)
     _, custom = _keras_stack()
     validate_model(model, custom, path)  # finite weights, quantizer bits, config round trip

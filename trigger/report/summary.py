@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trigger import __version__
+from trigger import __version__, environments
 from trigger.hls import layer_table
 
 
@@ -22,6 +22,7 @@ def build_report(ctx) -> dict:
     return {
         "trigger_version": __version__,
         "model": model,
+        "environment": environments.describe(),
         "target": {
             "part": opts.part.part,
             "device": opts.part.short,

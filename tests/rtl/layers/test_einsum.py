@@ -1,9 +1,7 @@
-"""EinsumDense has no RTL handler because no model trigger reads can reach hls4ml's `EinsumDense` layer.
-
-hls4ml 1.3.0 converts Keras' EinsumDense only in its Keras 3 frontend (`converters/keras_v3/einsum_dense.py`,
-and HGQ2's QEinsumDense); this environment runs Keras 2 (TF 2.15), whose converter has no handler for
-it, and hls4ml's ONNX converter has no Einsum either.  These tests pin that down: when a model can
-reach the layer, they fail and an `EinsumDense` handler (nnet_einsum_dense.h) is due.
+"""EinsumDense from the default (Keras-2) environment: refused by name, because hls4ml 1.3.0 converts Keras'
+EinsumDense only in its Keras 3 frontend (`converters/keras_v3/einsum_dense.py`, and HGQ2's QEinsumDense) and
+its ONNX converter has no Einsum.  Keras-3 files reach it in the Keras-3 environment, where the RTL rebuilds it
+(`trigger/rtl/layers/einsum_dense.py`; tests/keras3/rtl/test_einsum_dense_rtl.py).
 """
 
 from __future__ import annotations
