@@ -18,10 +18,10 @@ saturation, wrapping).
 from __future__ import annotations
 
 import itertools
-import re
 
 import numpy as np
 import pytest
+from layer_check import c_simulated, modes_of, raw_of
 
 from trigger.fixed import ROUNDING_MODES, SATURATION_MODES
 
@@ -83,40 +83,8 @@ def _model(path):
 @pytest.fixture(scope="module")
 def modes(tmp_path_factory):
     """(hls model, input vectors, C simulation trace): one C simulation compile for every layer."""
-    from trigger.fixed import from_hls_precision
-    from trigger.frontends import load_model
-    from trigger.hls import build_config, convert
-    from trigger.options import CompileOptions
-    from trigger.targets import resolve_part
-
     tmp = tmp_path_factory.mktemp("modes")
-    src = load_model(_model(tmp / "modes.h5"))
-    opts = CompileOptions(model=src.path, part=resolve_part("xcvu9p"), output_dir=tmp / "unused", precision=INPUT)
-    config = build_config(src, opts)
-    for name, types in TYPES.items():
-        config["LayerName"][name]["Precision"].update(types)
-    hm = convert(src, config, opts, tmp / "hls")
-    in_type = from_hls_precision(hm.get_input_variables()[0].type.precision)
-    rng = np.random.default_rng(5)  # raw integers over the whole input range
-    raw = rng.integers(-(2 ** (in_type.width - 1)), 2 ** (in_type.width - 1), (N_VECTORS, N_IN))
-    x = in_type.from_raw(raw)
-    _, trace = hm.trace(x)
-    return hm, x, trace
-
-
-def _raw(hm, layer: str, values) -> np.ndarray:
-    from trigger.fixed import from_hls_precision
-
-    ftype = from_hls_precision(hm.graph[layer].get_output_variable().type.precision)
-    raw, on_grid = ftype.to_raw(np.asarray(values, dtype=np.float64).reshape(N_VECTORS, -1))
-    assert on_grid.all()
-    return raw
-
-
-def _modes(text: str) -> tuple[str, str]:
-    """(rounding, overflow) of an ap_fixed type string (TRN, WRAP when not given)."""
-    m = re.search(r",AP_(\w+),AP_(\w+)>", text)
-    return (m.group(1), m.group(2)) if m else ("TRN", "WRAP")
+    return c_simulated(_model(tmp / "modes.h5"), tmp, INPUT, TYPES, N_VECTORS)
 
 
 @pytest.mark.parametrize("layer", list(TYPES))
@@ -128,12 +96,14 @@ def test_mode_rtl_equals_c_simulation(modes, layer):
     lay = hm.graph[layer]
     assert lay.class_name == ("BatchNormalization" if layer.startswith("bn_") else "Dense")
     out = precision_spec(lay.get_output_variable().type.precision)
-    assert (out["rnd"], out["sat"]) == _modes(TYPES[layer]["result"])  # the config reached hls4ml
+    assert (out["rnd"], out["sat"]) == modes_of(TYPES[layer]["result"])  # the config reached hls4ml
     if "accum" in TYPES[layer]:
         acc = precision_spec(lay.get_attr("accum_t").precision)
-        assert (acc["rnd"], acc["sat"]) == _modes(TYPES[layer]["accum"])
+        assert (acc["rnd"], acc["sat"]) == modes_of(TYPES[layer]["accum"])
     comb, info = trace_hls_model(hm, layer)
-    np.testing.assert_array_equal(_raw(hm, layer, comb.predict(x)), _raw(hm, layer, trace[layer]))
+    np.testing.assert_array_equal(
+        raw_of(hm, layer, comb.predict(x), N_VECTORS), raw_of(hm, layer, trace[layer], N_VECTORS)
+    )
     mode = info["accumulators"].get(layer, {}).get("mode")
     if layer.startswith("res_"):
         assert mode == "exact accumulation (CMVM)"
@@ -146,7 +116,7 @@ def test_modes_are_exercised(modes):
     hm, _, trace = modes
 
     def distinct(names):
-        outs = {n: _raw(hm, n, trace[n]) for n in names}
+        outs = {n: raw_of(hm, n, trace[n], N_VECTORS) for n in names}
         for a, b in itertools.combinations(names, 2):
             assert not np.array_equal(outs[a], outs[b]), f"{a} and {b} agree on every vector"
 
@@ -156,5 +126,5 @@ def test_modes_are_exercised(modes):
         for rnd in ROUNDING_MODES:
             distinct([f"{family}_{rnd}_{sat}" for sat in SATURATION_MODES])
     distinct([f"acc_{rnd}" for rnd in ROUNDING_MODES])
-    wrapped = _raw(hm, "acc_TRN", trace["acc_TRN"])
+    wrapped = raw_of(hm, "acc_TRN", trace["acc_TRN"], N_VECTORS)
     assert len(np.unique(wrapped)) > 1000

@@ -11,6 +11,7 @@ import numpy as np
 from trigger.errors import InputError
 from trigger.frontends import register
 from trigger.frontends.base import SourceModel
+from trigger.frontends.keras_base import KerasBase
 from trigger.frontends.validate_keras import check_weights_file, validate_config, validate_model
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -184,16 +185,16 @@ def load_keras(path: Path, weights: Path | None = None) -> SourceModel:
     return source
 
 
-class KerasModel(SourceModel):
+class KerasModel(KerasBase):
     """A (Q)Keras model; its reference executor is Keras `predict`."""
 
     def __init__(self, path: Path, files: list[Path], model):
-        super().__init__(path, files)
-        self.model = model
+        super().__init__(path, files, model)
         self.quantized = any(type(layer).__name__.startswith("Q") for layer in model.layers)
         self.kind = "qkeras" if self.quantized else "keras"
         self.reference_name = "qkeras-predict" if self.quantized else "keras-predict"
         self._check_layers()
+        self.check_inputs()
 
     def _check_layers(self) -> None:
         import hls4ml
@@ -206,44 +207,11 @@ class KerasModel(SourceModel):
                     f"{self.path}: layer '{layer.name}' has type {cls}, which hls4ml cannot convert. "
                     f"Supported Keras layers: {', '.join(sorted(supported))}."
                 )
-        if len(self.model.inputs) != 1:
-            raise InputError(f"{self.path}: the model has {len(self.model.inputs)} inputs; trigger supports one.")
-        shape = tuple(self.model.inputs[0].shape[1:])
-        if any(d is None for d in shape):
-            raise InputError(
-                f"{self.path}: input '{self.model.inputs[0].name}' has shape {shape} with unknown dimensions; "
-                "firmware needs every dimension but the batch fixed."
-            )
-
-    def input_shapes(self) -> list[tuple[int, ...]]:
-        return [tuple(int(d) for d in self.model.inputs[0].shape[1:])]
-
-    def hls_config(self, precision: str) -> dict[str, Any]:
-        import hls4ml
-
-        return hls4ml.utils.config_from_keras_model(
-            self.model, granularity="name", backend="Vitis", default_precision=precision
-        )
 
     def to_hls(self, config: dict[str, Any], **kwargs: Any):
         import hls4ml
 
         return hls4ml.converters.convert_from_keras_model(self.model, hls_config=config, backend="Vitis", **kwargs)
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
-
-    def _split_activation(self, name: str):
-        """The Keras layer whose fused activation hls4ml split off as layer `name` (`<layer>_<activation>`)."""
-        for lay in self.model.layers:
-            act = lay.get_config().get("activation") if hasattr(lay, "activation") else None
-            act_name = act.get("class_name") if isinstance(act, dict) else act
-            if act_name and name == f"{lay.name}_{act_name}":
-                return lay
-        return None
-
-    def has_layer(self, layer: str) -> bool:
-        return any(lay.name == layer for lay in self.model.layers) or self._split_activation(layer) is not None
 
     def predict_input_of(self, x: np.ndarray, layer: str) -> np.ndarray:
         """Input of a Keras layer, or, for an activation hls4ml split off a layer (a Dense ending in
@@ -253,7 +221,7 @@ class KerasModel(SourceModel):
         if layer in names:
             sub = tf.keras.Model(self.model.inputs, self.model.get_layer(layer).input)
         else:
-            fused = self._split_activation(layer)
+            fused = self.split_activation(layer)
             if fused is None:
                 raise KeyError(layer)
             config = {**fused.get_config(), "activation": "linear", "name": f"{fused.name}_preactivation"}

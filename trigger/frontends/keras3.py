@@ -17,6 +17,8 @@ import numpy as np
 
 from trigger.errors import InputError
 from trigger.frontends.base import SourceModel
+from trigger.frontends.keras_base import KerasBase
+from trigger.frontends.validate_keras import check_finite
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -77,47 +79,23 @@ def _supported(layer) -> bool:
     )
 
 
-class Keras3Model(SourceModel):
+class Keras3Model(KerasBase):
     """A Keras 3 model (HGQ2, QKeras-v3 or float); its reference executor is Keras `predict`."""
 
     def __init__(self, path: Path, files: list[Path], model):
-        super().__init__(path, files)
-        self.model = model
+        super().__init__(path, files, model)
         families = {f for f in (family(layer) for layer in model.layers) if f}
         self.quantized = bool(families)
         self.kind = "+".join(sorted(families)) if families else "keras3"
         self.reference_name = f"{self.kind}-predict"
-        self._check()
-
-    def _check(self) -> None:
-        for layer in self.model.layers:
+        for layer in model.layers:
             if type(layer).__name__ != "InputLayer" and not _supported(layer):
                 raise InputError(
-                    f"{self.path}: layer '{layer.name}' has type {type(layer).__module__}.{type(layer).__name__}, "
+                    f"{path}: layer '{layer.name}' has type {type(layer).__module__}.{type(layer).__name__}, "
                     "which hls4ml 1.3.0 cannot convert from Keras 3."
                 )
-            for w in layer.weights:
-                values = np.asarray(w)
-                if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-                    raise InputError(f"{self.path}: layer '{layer.name}' weight '{w.name}' is not finite.")
-        if len(self.model.inputs) != 1:
-            raise InputError(f"{self.path}: the model has {len(self.model.inputs)} inputs; trigger supports one.")
-        shape = tuple(self.model.inputs[0].shape[1:])
-        if any(d is None for d in shape):
-            raise InputError(
-                f"{self.path}: input '{self.model.inputs[0].name}' has shape {shape} with unknown dimensions; "
-                "firmware needs every dimension but the batch fixed."
-            )
-
-    def input_shapes(self) -> list[tuple[int, ...]]:
-        return [tuple(int(d) for d in self.model.inputs[0].shape[1:])]
-
-    def hls_config(self, precision: str) -> dict[str, Any]:
-        import hls4ml
-
-        return hls4ml.utils.config_from_keras_model(
-            self.model, granularity="name", backend="Vitis", default_precision=precision
-        )
+        check_finite(model, path)
+        self.check_inputs()
 
     def to_hls(self, config: dict[str, Any], **kwargs: Any):
         import hls4ml
@@ -126,28 +104,13 @@ class Keras3Model(SourceModel):
             self.model, hls_config=config, backend="Vitis", allow_da_fallback=False, **kwargs
         )
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
-
-    def _split_activation(self, name: str):
-        """The layer whose activation hls4ml split off as layer `name` (`<layer>_<activation>`)."""
-        for lay in self.model.layers:
-            act = getattr(lay, "activation", None)
-            act_name = getattr(act, "__name__", None)
-            if act_name and act_name != "linear" and name == f"{lay.name}_{act_name}":
-                return lay
-        return None
-
-    def has_layer(self, layer: str) -> bool:
-        return any(lay.name == layer for lay in self.model.layers) or self._split_activation(layer) is not None
-
     def predict_input_of(self, x: np.ndarray, layer: str) -> np.ndarray:
         """Input of a layer, or, for an activation hls4ml split off a layer, that layer's pre-activation output."""
         keras = _keras3_stack()
         if any(lay.name == layer for lay in self.model.layers):
             sub = keras.Model(self.model.inputs, self.model.get_layer(layer).input)
             return np.asarray(sub.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
-        fused = self._split_activation(layer)
+        fused = self.split_activation(layer)
         if fused is None:
             raise KeyError(layer)
         inner = keras.Model(self.model.inputs, fused.input).predict(x, batch_size=1024, verbose=0)

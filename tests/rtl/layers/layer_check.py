@@ -8,14 +8,23 @@ run hls4ml's C simulation once, and compare alkaid's emulation of each traced la
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 
-def converted(model_file: Path, tmp: Path, precision: str = "ap_fixed<16,6>", overrides: dict | None = None):
+def converted(
+    model_file: Path,
+    tmp: Path,
+    precision: str = "ap_fixed<16,6>",
+    overrides: dict | None = None,
+    configure: Callable[[dict], None] | None = None,
+):
     """The hls4ml model trigger builds for `model_file` (xcvu9p, io_parallel), with per-layer `Precision`
-    entries of `overrides` ({layer: {"result": ..., "accum": ..., ...}}) applied to hls4ml's config."""
+    entries of `overrides` ({layer: {"result": ..., "accum": ..., ...}}) applied to hls4ml's config, then
+    `configure(config)` for anything else (top-level layer keys such as a table's `TableSize`)."""
     from trigger.frontends import load_model
     from trigger.hls import build_config, convert
     from trigger.options import CompileOptions
@@ -26,6 +35,8 @@ def converted(model_file: Path, tmp: Path, precision: str = "ap_fixed<16,6>", ov
     config = build_config(src, opts)
     for name, types in (overrides or {}).items():
         config["LayerName"][name].setdefault("Precision", {}).update(types)
+    if configure is not None:
+        configure(config)
     return convert(src, config, opts, tmp / "hls")
 
 
@@ -69,9 +80,39 @@ def assert_rtl_equals_csim(hm, x: np.ndarray, layers: list[str], trace: dict | N
     return infos
 
 
-def c_simulated(model_file: Path, tmp: Path, precision: str, overrides: dict | None, n: int, seed: int = 5):
+def c_simulated(
+    model_file: Path,
+    tmp: Path,
+    precision: str,
+    overrides: dict | None,
+    n: int,
+    seed: int = 5,
+    configure: Callable[[dict], None] | None = None,
+):
     """(hls model, `n` full-range input vectors, the C simulation's trace of them): one C-sim compile."""
-    hm = converted(model_file, tmp, precision, overrides)
+    hm = converted(model_file, tmp, precision, overrides, configure)
     x = full_range_inputs(hm, n, seed)
     _, trace = hm.trace(x)
     return hm, x, trace
+
+
+def modes_of(text: str) -> tuple[str, str]:
+    """(rounding, overflow) of an ap_fixed type string (TRN, WRAP when not given)."""
+    m = re.search(r",AP_(\w+),AP_(\w+)>", text)
+    return (m.group(1), m.group(2)) if m else ("TRN", "WRAP")
+
+
+def cosim_project(model_file: Path, tmp: Path, n_vectors: int, **options):
+    """trigger.compile of `model_file` into tmp/prj with the RTL co-simulated (no synthesis)."""
+    import trigger
+
+    return trigger.compile(
+        model_file,
+        target="xcvu9p",
+        out=tmp / "prj",
+        force=True,
+        n_vectors=n_vectors,
+        cosim=True,
+        synth=False,
+        **options,
+    )

@@ -11,12 +11,11 @@ configurations (Resource strategy, io_stream, dilation) are refused with the rea
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from layer_check import assert_rtl_equals_csim, c_simulated, full_range_inputs, raw_of
+from layer_check import assert_rtl_equals_csim, c_simulated, full_range_inputs, modes_of, raw_of
 
 pytestmark = pytest.mark.slow
 
@@ -76,11 +75,6 @@ def convs(tmp_path_factory):
     return c_simulated(_conv_model(tmp / "convs.h5"), tmp, INPUT, overrides, N_VECTORS)
 
 
-def _modes(text: str) -> tuple[str, str]:
-    m = re.search(r",AP_(\w+),AP_(\w+)>", text)
-    return (m.group(1), m.group(2)) if m else ("TRN", "WRAP")
-
-
 @pytest.mark.parametrize("layer", list(BRANCHES))
 def test_conv_rtl_equals_c_simulation(convs, layer):
     from trigger.fixed import precision_spec
@@ -90,9 +84,9 @@ def test_conv_rtl_equals_c_simulation(convs, layer):
     lay = hm.graph[layer]
     assert lay.class_name == cls
     out = precision_spec(lay.get_output_variable().type.precision)
-    assert (out["rnd"], out["sat"]) == _modes(types["result"])  # the configured types reached hls4ml
+    assert (out["rnd"], out["sat"]) == modes_of(types["result"])  # the configured types reached hls4ml
     acc = precision_spec(lay.get_attr("accum_t").precision)
-    assert (acc["rnd"], acc["sat"]) == _modes(types["accum"])
+    assert (acc["rnd"], acc["sat"]) == modes_of(types["accum"])
     infos = assert_rtl_equals_csim(hm, x, [layer], trace)
     mode = infos[layer]["accumulators"][layer]["mode"]
     assert mode == ("exact accumulation (CMVM)" if types["accum"] == EXACT else "per-product accum_t conversion")

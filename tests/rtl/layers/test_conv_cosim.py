@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from layer_check import cosim_project
 
 pytestmark = pytest.mark.slow
 
@@ -47,13 +48,8 @@ def _model(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    import trigger
-
     tmp = tmp_path_factory.mktemp("conv_cosim")
-    model = _model(tmp / "tiny_conv.h5")
-    return trigger.compile(
-        model, target="xcvu9p", out=tmp / "prj", force=True, n_vectors=N_VECTORS, cosim=True, synth=False
-    )
+    return cosim_project(_model(tmp / "tiny_conv.h5"), tmp, N_VECTORS)
 
 
 def test_conv_network_rtl_cosimulates_exactly(project):

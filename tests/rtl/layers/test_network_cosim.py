@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from layer_check import cosim_project
 
 pytestmark = pytest.mark.slow
 
@@ -63,20 +64,9 @@ def _model(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    import trigger
-
     tmp = tmp_path_factory.mktemp("families")
-    model = _model(tmp / "families.h5")
-    return trigger.compile(
-        model,
-        target="xcvu9p",
-        out=tmp / "prj",
-        force=True,
-        n_vectors=N_VECTORS,
-        cosim=True,
-        synth=False,
-        allow_approximate=True,  # sigmoid/tanh are tables: the reference comparison is approximate by design
-    )
+    # sigmoid/tanh are tables: the reference comparison is approximate by design
+    return cosim_project(_model(tmp / "families.h5"), tmp, N_VECTORS, allow_approximate=True)
 
 
 def test_every_family_is_in_the_rtl_and_cosimulates_exactly(project):

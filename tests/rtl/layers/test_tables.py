@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from layer_check import full_range_inputs, raw_of
+from layer_check import c_simulated, raw_of
 
 pytestmark = pytest.mark.slow
 
@@ -94,27 +94,19 @@ def _model(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def tables_model(tmp_path_factory):
     """(hls model, input vectors, C simulation trace): one C simulation compile for every branch."""
-    from trigger.frontends import load_model
-    from trigger.hls import build_config, convert
-    from trigger.options import CompileOptions
-    from trigger.targets import resolve_part
+
+    def configure(config: dict) -> None:
+        layers = config["LayerName"]
+        for name, result in LOGITS.items():
+            layers[name]["Precision"].update(DENSE, result=result)
+            layers[f"{name}_linear"]["Precision"]["result"] = result
+        for name, (_, _, keys) in BRANCHES.items():
+            layers[name].update(keys)  # the top-level keys take effect (not the per-layer `Precision` entries)
+            if name in CUSTOM:
+                layers[name]["Precision"]["result"] = CUSTOM_OUT
 
     tmp = tmp_path_factory.mktemp("tables")
-    src = load_model(_model(tmp / "tables.h5"))
-    opts = CompileOptions(model=src.path, part=resolve_part("xcvu9p"), output_dir=tmp / "unused")
-    config = build_config(src, opts)
-    layers = config["LayerName"]
-    for name, result in LOGITS.items():
-        layers[name]["Precision"].update(DENSE, result=result)
-        layers[f"{name}_linear"]["Precision"]["result"] = result
-    for name, (_, _, keys) in BRANCHES.items():
-        layers[name].update(keys)  # the top-level keys take effect (not the per-layer `Precision` entries)
-        if name in CUSTOM:
-            layers[name]["Precision"]["result"] = CUSTOM_OUT
-    hm = convert(src, config, opts, tmp / "hls")
-    x = full_range_inputs(hm, N_VECTORS)
-    _, trace = hm.trace(x)
-    return hm, x, trace
+    return c_simulated(_model(tmp / "tables.h5"), tmp, "ap_fixed<16,6>", None, N_VECTORS, configure=configure)
 
 
 def _rtl_raw(hm, layer: str, x: np.ndarray) -> np.ndarray:
