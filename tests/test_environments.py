@@ -61,8 +61,9 @@ def test_the_keras2_frontend_refuses_a_keras3_file_in_process(tmp_path):
 
 @pytest.mark.slow
 def test_trigger_compile_sends_a_keras3_model_to_the_keras3_environment(tmp_path):
-    """End to end through the user's command: an HGQ2 model saved by Keras 3 compiles from the default
-    environment's trigger-compile, exactly, and report.json names the environment that compiled it."""
+    """End to end through the user's commands: an HGQ2 model saved by Keras 3 compiles from the default
+    environment's trigger-compile, exactly, report.json names the environment that compiled it, and
+    trigger-regress records and checks its golden vectors from the default environment too."""
     python3 = environments.python_of(3)
     build = (
         "import sys, pathlib; sys.path.insert(0, sys.argv[1]); import models3; "
@@ -93,3 +94,9 @@ def test_trigger_compile_sends_a_keras3_model_to_the_keras3_environment(tmp_path
     report = json.loads((out / "report.json").read_text())
     assert report["environment"]["python"] == str(python3) and report["environment"]["keras"] == "3.15.1"
     assert report["emulation"]["bit_exact"] and report["rtl"]["passed"]
+    regress = Path(sys.executable).parent / "trigger-regress"
+    for command in ("record", "check"):  # golden vectors of a Keras-3 project, from the default environment
+        done = subprocess.run([str(regress), command, str(out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"written by Keras 3; {command}ing it in that environment" in done.stdout
+    assert "bit-exact" in done.stdout

@@ -107,23 +107,30 @@ def _summary(project) -> None:
     print(f"time:    {sum(timings.values()):.1f} s total; " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
 
 
+def _in_its_environment(prog: str, doing: str, model: Path | None, entry: str, argv: list[str] | None) -> int | None:
+    """When `model` was written by the Keras of the other environment (a Keras-3 file here, or back), run this
+    same command there and return its exit code; None: run it here (trigger/environments.py)."""
+    from trigger import environments
+
+    other = environments.environment_for(model) if model is not None else None
+    if other is None:
+        return None
+    major = environments.keras_major_of(model)
+    print(f"{prog}: {model} was written by Keras {major}; {doing} it in that environment ({other})", flush=True)
+    return environments.rerun(other, entry, sys.argv[1:] if argv is None else list(argv))
+
+
 def compile_main(argv: list[str] | None = None) -> int:
     """Entry point of trigger-compile (a thin layer over `trigger.compile`); returns the exit code."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = compile_parser().parse_args(argv)
 
     def body() -> int:
-        from trigger import environments
         from trigger.api import compile as compile_model
 
-        other = environments.environment_for(args.model)
-        if other is not None:  # a Keras-3 file from the Keras-2 environment (or back): the same command there
-            print(
-                f"trigger-compile: {args.model} was written by Keras {environments.keras_major_of(args.model)}; "
-                f"compiling it in that environment ({other})",
-                flush=True,
-            )
-            return environments.rerun(other, "compile_main", sys.argv[1:] if argv is None else list(argv))
+        routed = _in_its_environment("trigger-compile", "compiling", args.model, "compile_main", argv)
+        if routed is not None:
+            return routed
         out = args.output or Path("vivado_projects") / args.model.stem
         try:
             project = compile_model(args.model, args.target, out, force=args.force, **_options(args))
@@ -282,7 +289,15 @@ def regress_main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from trigger.regress.check import check, record
+        from trigger.regress.rebuild import model_file
 
+        try:  # the project's model (when it cannot be found, record/check say so themselves)
+            model = model_file(args.project, args.model)
+        except InputError:
+            model = None
+        routed = _in_its_environment("trigger-regress", f"{args.command}ing", model, "regress_main", argv)
+        if routed is not None:
+            return routed
         if args.command == "record":
             for path in record(args.project, args.inputs, args.model):
                 print(f"golden:  {path}")
