@@ -18,6 +18,7 @@ from alkaid.types import CombLogic
 
 import trigger.rtl.layers  # noqa: F401 - registers every handler
 from trigger.fixed import precision_spec
+from trigger.rtl import alkaid_fixes
 from trigger.rtl.checks import check_trace
 from trigger.rtl.registry import HANDLERS, TraceContext, Unsupported
 
@@ -101,7 +102,8 @@ def trace_hls_model(
     formats and the trace time.
     """
     t0 = time.perf_counter()
-    ctx = TraceContext(HWConfig(*hwconf), {"hard_dc": 2} if solver_options is None else solver_options)
+    options = alkaid_fixes.solver_options({"hard_dc": 2} if solver_options is None else solver_options)
+    ctx = TraceContext(HWConfig(*hwconf), options)
     raw_inputs, input_layers, out, record = _trace_layers(hls_model, upto_layer, ctx)
     # the input bus follows the top function's argument order (hls_model.inputs), not the layer list's
     order = sorted(range(len(input_layers)), key=lambda k: list(hls_model.inputs).index(input_layers[k]))
