@@ -47,11 +47,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/zoo.py
 	$(PY) benchmarks/fuzz.py
 
-examples: $(STAMP)
+examples: $(STAMP) $(STAMP3)
 	$(PY) examples/jet_tagger/run.py
 	$(PY) examples/deepsets_tagger/run.py
 	$(PY) examples/jet_image_cnn/run.py
 	$(PY) examples/anomaly_detection/run.py
+	$(PY) examples/jet_tagger_hgq/run.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)

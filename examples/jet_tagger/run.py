@@ -45,6 +45,18 @@ def load_jets(n_per_class: int, seed: int, jobs: int | None) -> dict[str, np.nda
     return store.load(path)
 
 
+def standardised_split(data: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test): the jets shuffled with `seed`, 75% for training, the 16 features
+    standardised with the training set's mean and width (in a trigger this happens upstream)."""
+    x, y = data["features"], data["label"]
+    order = np.random.default_rng(seed).permutation(len(x))
+    x, y = x[order], y[order]
+    n_train = int(0.75 * len(x))
+    mean, std = x[:n_train].mean(axis=0), x[:n_train].std(axis=0) + 1e-12
+    x = ((x - mean) / std).astype(np.float32)
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
 def float_twin(qat_model):
     """The same architecture without quantizers."""
     import tensorflow as tf
@@ -118,13 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     data = load_jets(args.n_per_class, args.seed, args.jobs)
-    x, y = data["features"], data["label"]
-    order = np.random.default_rng(args.seed).permutation(len(x))
-    x, y = x[order], y[order]
-    n_train = int(0.75 * len(x))
-    mean, std = x[:n_train].mean(axis=0), x[:n_train].std(axis=0) + 1e-12
-    x = ((x - mean) / std).astype(np.float32)
-    x_train, y_train, x_test, y_test = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    x_train, y_train, x_test, y_test = standardised_split(data, args.seed)
+    n_train = len(x_train)
 
     import trigger
     from trigger.fixed import fixed_type_from_str
