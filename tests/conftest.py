@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,12 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 pytest_plugins = ["pytester"]  # tests/regress runs a sample user repository under its own pytest
 collect_ignore = ["regress/sample_repo"]  # ... and only there: it is never collected by this suite
+
+# tests/rtl/*.py share the RTL layer checks of tests/rtl/layers/layer_check.py (a conftest.py there would
+# shadow this one for the tests that `from conftest import ...`)
+RTL_LAYER_CHECKS = str(Path(__file__).parent / "rtl" / "layers")
+if RTL_LAYER_CHECKS not in sys.path:
+    sys.path.insert(0, RTL_LAYER_CHECKS)
 
 # tests/keras3 runs in the Keras-3 environment (`make test` runs it there: .venv-keras3/bin/python -m pytest
 # tests/keras3); everything else in the default one.  Each environment collects only its own tests.
