@@ -5,6 +5,7 @@ test environment does not install, so each part runs under its own interpreter:
 
 * `scripts/zoo/keras_models.py`  - the project venv (+ onnxmltools beside it on PYTHONPATH)
 * `scripts/zoo/torch_models.py`  - a venv with torch 2.13 (CPU) and Brevitas 0.13.4 (its docstring says how)
+* `scripts/zoo/two_input_models.py` - the same venv: models of two inputs (inputs.npz, one array per input)
 * `scripts/zoo/public_models.py` - the project venv and a git copy of QONNX_model_zoo (BSD-3-Clause models)
 
     .venv/bin/python scripts/make_zoo.py [--torch-python /work/zoo-venv/bin/python]
@@ -67,6 +68,7 @@ def main() -> None:
             _run(sys.executable, "keras_models.py", env=env)
         if "torch" in args.only:
             _run(args.torch_python, "torch_models.py")
+            _run(args.torch_python, "two_input_models.py")
         if "public" in args.only:
             if not args.qonnx_zoo_git:
                 raise SystemExit("make_zoo: --qonnx-zoo-git is needed for the public models (or --only keras torch)")

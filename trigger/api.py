@@ -79,13 +79,16 @@ class Project:
     def emulate(self, x: np.ndarray) -> Emulated:
         """Run the firmware arithmetic (hls4ml's C simulation of this project's model) on `x`.
 
-        `x` has shape (N, *input_shape) (or one vector without N); values are placed on the input
-        type's grid as the compile did.  A project compiled in this process reuses its hls4ml model
+        `x` has shape (N, *input_shape) (or one vector without N); for a model of several inputs, a list of
+        one such array per input, or them packed (trigger.input_layout); values are placed on the input
+        types' grids as the compile did.  A project compiled in this process reuses its hls4ml model
         (one C++ build in a temporary directory); one opened from disk is rebuilt from its model file
         and configuration (`trigger-regress`'s rebuild).
         """
-        x = np.asarray(x)
-        if list(x.shape) == list(self.report["model"]["inputs"][0]):
+        shapes = [tuple(s) for s in self.report["model"]["inputs"]]
+        x = _packed(x, shapes) if isinstance(x, list | tuple) and len(shapes) > 1 else np.asarray(x)
+        one = shapes[0] if len(shapes) == 1 else (sum(int(np.prod(s)) for s in shapes),)
+        if tuple(x.shape) == tuple(one):
             x = x[None]  # one vector
         if self._context is not None and self._context.hls_model is not None:
             return _emulate_in_process(self._context, x)
@@ -196,14 +199,29 @@ def _array_file(x: np.ndarray, directory: Path) -> Path:
     return path
 
 
-def _on_grid(ctx, x: np.ndarray) -> np.ndarray:
-    """`x` as (N, *input_shape) float64 on the input type's grid (as the compile's vectors were)."""
-    from trigger import vectors
-    from trigger.fixed import from_hls_precision
+def _packed(xs, shapes: list[tuple[int, ...]]) -> np.ndarray:
+    """One array per input (each (N, *shape), or one vector) packed side by side (trigger.input_layout)."""
+    if len(xs) != len(shapes):
+        raise InputError(f"Project.emulate(x): {len(xs)} arrays for the model's {len(shapes)} inputs.")
+    flat = []
+    for k, (a, shape) in enumerate(zip(xs, shapes, strict=True)):
+        a = np.asarray(a)
+        a = a[None] if tuple(a.shape) == shape else a
+        if tuple(a.shape[1:]) != shape:
+            raise InputError(f"Project.emulate(x): input {k} has shape {a.shape}; the model expects (N, {shape}).")
+        flat.append(a.reshape(len(a), -1))
+    if len({len(a) for a in flat}) > 1:
+        raise InputError(f"Project.emulate(x): the inputs hold different numbers of vectors {[len(a) for a in flat]}.")
+    return np.concatenate(flat, axis=1)
 
-    x = vectors.checked(np.asarray(x), ctx.source.input_shapes()[0], "Project.emulate(x)")
-    in_type = from_hls_precision(ctx.hls_model.get_input_variables()[0].type.precision)
-    return vectors.place(x, in_type, "Project.emulate(x)").x
+
+def _on_grid(ctx, x: np.ndarray) -> np.ndarray:
+    """Packed inputs `x` as float64 on the input types' grids (as the compile's vectors were)."""
+    from trigger import vectors
+
+    layout = ctx.layout
+    x = vectors.checked(np.asarray(x), layout.row_shape, "Project.emulate(x)")
+    return vectors.place(x, layout, "Project.emulate(x)").x
 
 
 def _emulate_in_process(ctx, x: np.ndarray) -> Emulated:
@@ -216,7 +234,7 @@ def _emulate_in_process(ctx, x: np.ndarray) -> Emulated:
     with tempfile.TemporaryDirectory(prefix="trigger-emulate-") as tmp:
         hm.config.config["OutputDir"] = tmp  # never rebuild inside the project's own hls/
         try:
-            final, trace = run_csim(hm, x)
+            final, trace = run_csim(hm, ctx.layout.hls_feed(x))
         finally:
             hm.config.config["OutputDir"] = saved
     n = len(x)

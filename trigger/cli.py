@@ -30,7 +30,11 @@ def compile_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="project directory (default vivado_projects/<model stem>)")
     p.add_argument("--weights", type=Path, help="weights .h5 for a Keras .json (default <stem>_weights.h5)")
     p.add_argument("--clock-ns", type=positive(float), default=5.0, help="clock period in ns (default 5)")
-    p.add_argument("--inputs", type=Path, help="input vectors .npy of shape (N, ...) (default: generated)")
+    p.add_argument(
+        "--inputs",
+        type=Path,
+        help="input vectors: .npy of shape (N, ...), or .npz of one array per input name (default: generated)",
+    )
     p.add_argument("--n-vectors", type=positive(int), default=2000, help="number of generated vectors (default 2000)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed for generated vectors")
     p.add_argument(

@@ -24,6 +24,7 @@ from trigger.errors import CheckFailed, InputError
 from trigger.fixed import FixedType, from_hls_precision, hls_quantize_np, precision_spec
 from trigger.frontends.base import SourceModel
 from trigger.hls import parameter_arrays
+from trigger.input_layout import InputLayout
 
 LUT_ACTIVATIONS = {"sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "softmax"}
 LUT_CLASSES = {"Softmax", "ELU", "SELU"}
@@ -193,8 +194,11 @@ def _require_finite(source: SourceModel, point: ComparePoint, ref, ref_final, em
             raise CheckFailed(f"the C simulation produced NaN/Inf at {where} for vector {v}.")
 
 
-def run(hls_model, source: SourceModel, point: ComparePoint, x: np.ndarray) -> tuple[Comparison, dict]:
-    """Compile the C simulation with tracing, run it and the reference on `x`, compare.
+def run(
+    hls_model, source: SourceModel, point: ComparePoint, x: np.ndarray, layout: InputLayout | None = None
+) -> tuple[Comparison, dict]:
+    """Compile the C simulation with tracing, run it and the reference on `x` (packed inputs, see
+    trigger.input_layout; `layout` unpacks them for hls4ml when the model has several), compare.
 
     A model that hls4ml converted into a different function (`check_conversion`) is refused first.
     """
@@ -203,7 +207,8 @@ def run(hls_model, source: SourceModel, point: ComparePoint, x: np.ndarray) -> t
     check_conversion(hls_model, source, point)
     x = np.ascontiguousarray(x, dtype=np.float64)
     try:
-        final_emu, trace = run_csim(hls_model, x)  # writes, compiles (g++), then runs it in a child process
+        feed = layout.hls_feed(x) if layout is not None else x
+        final_emu, trace = run_csim(hls_model, feed)  # writes, compiles (g++), then runs it in a child process
     except CsimCrashed as exc:
         raise InputError(
             f"{source.path}: {exc}; the model is not one its generated C++ can run (e.g. a zero-width type)."

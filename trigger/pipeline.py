@@ -20,6 +20,7 @@ from trigger.errors import CheckFailed, InputError, TriggerError
 from trigger.fixed import from_hls_precision
 from trigger.frontends import load_model
 from trigger.frontends.base import SourceModel
+from trigger.input_layout import InputLayout
 from trigger.options import CompileOptions
 from trigger.progress import StageClock, captured
 from trigger.representable import parameter_warnings
@@ -36,7 +37,8 @@ class Context:
     hls_config: dict[str, Any] | None = None
     hls_model: Any = None
     point: emulation.ComparePoint | None = None
-    inputs: Any = None
+    layout: InputLayout | None = None  # the model's inputs (names, shapes; types once converted)
+    inputs: Any = None  # the vectors, packed (trigger.input_layout)
     user_inputs: Any = None  # the --inputs file's array (read and checked by the load stage)
     expected_raw: Any = None  # the C simulation at the compare point, raw integers
     final_raw: Any = None  # the C simulation's network output, raw integers of the last layer's type
@@ -52,8 +54,9 @@ def step_load(ctx: Context) -> None:
     """Read the model file with the frontend for its format."""
     with captured(ctx.log("load")):
         ctx.source = load_model(ctx.opts.model, ctx.opts.weights)
+    ctx.layout = InputLayout.of_source(ctx.source)
     if ctx.opts.inputs:  # a bad --inputs file is refused before any work is done
-        ctx.user_inputs = vectors.read(ctx.opts.inputs, ctx.source.input_shapes()[0])
+        ctx.user_inputs = vectors.read(ctx.opts.inputs, ctx.layout)
 
 
 def step_hls(ctx: Context) -> None:
@@ -63,6 +66,7 @@ def step_hls(ctx: Context) -> None:
         try:
             ctx.hls_config = hls.build_config(src, ctx.opts)
             ctx.hls_model = hls.convert(src, ctx.hls_config, ctx.opts, ctx.workdir / "hls")
+            ctx.layout = ctx.layout.typed(ctx.hls_model, src.path)
             hls.check_finite_parameters(src, ctx.hls_model)
             ctx.warnings.extend(parameter_warnings(ctx.hls_model, src.describe))
             hls.write_project(ctx.hls_model)
@@ -109,22 +113,21 @@ def step_emulate(ctx: Context) -> None:
     """C-simulate the project on the vectors and compare with the reference model exactly."""
     src, hm, opts = ctx.source, ctx.hls_model, ctx.opts
     point, fallback = _compare_point(ctx)
-    in_type = from_hls_precision(hm.get_input_variables()[0].type.precision)
-    shape = src.input_shapes()[0]
+    layout = ctx.layout
     vec = (
-        vectors.place(ctx.user_inputs, in_type, opts.inputs.name)
+        vectors.place(ctx.user_inputs, layout, opts.inputs.name)
         if opts.inputs
-        else vectors.generate(in_type, shape, opts.n_vectors, opts.seed)
+        else vectors.generate_all(layout, opts.n_vectors, opts.seed)
     )
     with captured(ctx.log("emulate")):
-        cmp, arrays = emulation.run(hm, src, point, vec.x)
+        cmp, arrays = emulation.run(hm, src, point, vec.x, layout)
         hls.write_project(hm)
     exact_mode = src.quantized and point.exact_possible
     ctx.point, ctx.inputs, ctx.expected_raw = point, vec.x, cmp.emulation_raw
     out_type = from_hls_precision(list(hm.get_layers())[-1].get_output_variable().type.precision)
     ctx.final_raw = out_type.to_raw(arrays["emulation_output"])[0]
-    in_raw, _ = in_type.to_raw(vec.x)
-    inputs_info = {"source": vec.source, "type": str(in_type), **vec.info}
+    in_raw, _ = layout.to_raw(vec.x)
+    inputs_info = {"source": vec.source, **layout.describe(), **vec.info}
     vectors.save(
         ctx.workdir / "vectors",
         {"inputs": vec.x, "inputs_raw": in_raw, "expected_raw": cmp.emulation_raw, **arrays},

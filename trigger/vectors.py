@@ -1,4 +1,8 @@
-"""Input vectors: generated on the input type's grid, or read from a user's .npy file."""
+"""Input vectors: generated on the input types' grids, or read from a user's file.
+
+Vectors are one array however many inputs the model has (`trigger.input_layout`): a model of several inputs
+gets them packed side by side; a user gives them as an .npz of one array per input name, or packed in an .npy.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import numpy as np
 
 from trigger.errors import InputError
 from trigger.fixed import FixedType
+from trigger.input_layout import InputLayout, Port
 
 
 @dataclass
@@ -44,21 +49,48 @@ def generate(ftype: FixedType, shape: tuple[int, ...], n: int, seed: int) -> Vec
     )
 
 
-def read(path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    """A user's .npy inputs as float64 (N, *shape), refused unless numeric, finite, non-empty and of that shape.
+def generate_all(layout: InputLayout, n: int, seed: int) -> Vectors:
+    """`generate` for every input of a typed layout (input k with seed + k), packed; one input: `generate`."""
+    if layout.single:
+        port = layout.ports[0]
+        return generate(port.ftype, port.shape, n, seed)
+    parts = [generate(p.ftype, p.shape, n, seed + k) for k, p in enumerate(layout.ports)]
+    return Vectors(layout.join([v.x for v in parts]), "generated", {**parts[0].info, "seed": seed, "seeds": "seed + k"})
+
+
+def read(path: Path, layout: InputLayout | tuple[int, ...]) -> np.ndarray:
+    """A user's inputs as float64, packed (`trigger.input_layout`), refused unless numeric, finite, non-empty and
+    of the model's shapes: an .npy of (N, *shape) (several inputs: packed, (N, L)), or an .npz of one array per
+    input name.  `layout` may be a bare shape (one input).
 
     Called by the load stage, so a bad file is refused before any work is done.
     """
+    if not isinstance(layout, InputLayout):
+        layout = InputLayout((Port("input", tuple(layout)),))
     if not path.exists():
         raise InputError(f"{path}: no such inputs file.")
     try:
         x = np.load(path, allow_pickle=False)
     except Exception as exc:
-        raise InputError(f"{path}: cannot be read as a .npy array ({exc}).") from exc
-    if not isinstance(x, np.ndarray):  # an .npz archive: np.load gives a lazy NpzFile
-        x.close()
-        raise InputError(f"{path}: is an .npz archive, not one array; save the inputs with numpy.save (.npy).")
-    return checked(x, shape, str(path))
+        raise InputError(f"{path}: cannot be read as a .npy or .npz array ({exc}).") from exc
+    if isinstance(x, np.ndarray):
+        return checked(x, layout.row_shape, str(path))
+    with x:  # an .npz archive: np.load gives a lazy NpzFile
+        return _by_name(dict(x.items()), layout, path)
+
+
+def _by_name(arrays: dict[str, np.ndarray], layout: InputLayout, path: Path) -> np.ndarray:
+    """The arrays of an .npz, one per input name, checked and packed."""
+    names = [p.name for p in layout.ports]
+    if sorted(arrays) != sorted(names):
+        raise InputError(
+            f"{path}: holds arrays {sorted(arrays)}; the model's inputs are {names} (one array per input name)."
+        )
+    xs = [checked(arrays[p.name], p.shape, f"{path}: input '{p.name}'") for p in layout.ports]
+    if len({len(a) for a in xs}) > 1:
+        counts = {p.name: len(a) for p, a in zip(layout.ports, xs, strict=True)}
+        raise InputError(f"{path}: the inputs hold different numbers of vectors {counts}.")
+    return layout.join(xs)
 
 
 def checked(x: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
@@ -74,19 +106,23 @@ def checked(x: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
     return x
 
 
-def place(x: np.ndarray, ftype: FixedType, name: str) -> Vectors:
-    """Inputs read by `read`, placed on the input type's grid (how many moved and saturated is recorded)."""
-    q = ftype.quantize(x)
+def place(x: np.ndarray, types: FixedType | InputLayout, name: str) -> Vectors:
+    """Inputs read by `read`, placed on the input types' grids (how many moved and saturated is recorded)."""
+    q = types.quantize(x)
+    if isinstance(types, InputLayout):
+        lo, hi = types.bounds(x)
+    else:
+        lo, hi = types.min_value, types.max_value
     info = {
         "file": name,
         "moved_to_grid": int(np.count_nonzero(q != x)),
-        "saturated": int(np.count_nonzero((x < ftype.min_value) | (x > ftype.max_value))),
+        "saturated": int(np.count_nonzero((x < lo) | (x > hi))),
     }
     return Vectors(q, "file", info)
 
 
 def load(path: Path, ftype: FixedType, shape: tuple[int, ...]) -> Vectors:
-    """Read a user's .npy inputs, check them and place them on the input grid."""
+    """Read a user's .npy inputs of a one-input model, check them and place them on the input grid."""
     return place(read(path, shape), ftype, path.name)
 
 

@@ -9,7 +9,10 @@ import pytest
 
 from trigger.errors import InputError
 from trigger.fixed import FixedType
+from trigger.input_layout import InputLayout, Port
 from trigger.regress import golden as gold
+
+ONE = InputLayout((Port("x", (4,), FixedType(16, 6, True)),))
 
 
 def _golden() -> gold.Golden:
@@ -17,7 +20,7 @@ def _golden() -> gold.Golden:
     inputs = rng.integers(-(2**15), 2**15, (6, 4))
     outputs = rng.integers(-(2**11), 2**11, (6, 3))
     index = {"model": {"path": "../m.h5", "sha256": "ab"}, "configuration": {"part": "xcvu9p"}}
-    return gold.Golden(inputs, outputs, FixedType(16, 6, True), FixedType(12, 5, True), "output", index)
+    return gold.Golden(inputs, outputs, ONE, FixedType(12, 5, True), "output", index)
 
 
 def test_writing_twice_gives_identical_bytes(tmp_path):
@@ -34,7 +37,7 @@ def test_round_trip_is_exact_and_numpy_reads_the_archive(tmp_path):
     back = gold.read(tmp_path)
     np.testing.assert_array_equal(back.inputs_raw, g.inputs_raw)
     np.testing.assert_array_equal(back.outputs_raw, g.outputs_raw)
-    assert (back.input_type, back.output_type, back.output_layer) == (g.input_type, g.output_type, "output")
+    assert (back.input_layout, back.output_type, back.output_layer) == (g.input_layout, g.output_type, "output")
     np.testing.assert_array_equal(back.inputs, g.inputs_raw * 2.0**-10)
     with np.load(tmp_path / gold.NPZ) as data:
         assert sorted(data.files) == ["inputs_raw", "outputs_raw"]
@@ -50,3 +53,14 @@ def test_edited_or_missing_files_are_input_errors(tmp_path):
     (tmp_path / gold.INDEX).write_text(json.dumps(index))
     with pytest.raises(InputError, match="outputs_raw does not match the hash"):
         gold.read(tmp_path)
+
+
+def test_two_inputs_keep_their_own_types(tmp_path):
+    """A model of two inputs: the golden inputs are packed side by side, each read back at its own type."""
+    two = InputLayout((Port("a", (2,), FixedType(16, 6, True)), Port("b", (2,), FixedType(8, 2, False))))
+    g = _golden()
+    gold.write(tmp_path, gold.Golden(g.inputs_raw, g.outputs_raw, two, g.output_type, "output", g.index))
+    back = gold.read(tmp_path)
+    assert back.input_layout == two
+    np.testing.assert_array_equal(back.inputs[:, :2], g.inputs_raw[:, :2] * 2.0**-10)
+    np.testing.assert_array_equal(back.inputs[:, 2:], g.inputs_raw[:, 2:] * 2.0**-6)

@@ -1,7 +1,7 @@
 """The exporter corpus: small models made by other people's tools (tests/zoo/models/<name>/).
 
 Each folder holds the model file(s), `inputs.npy` (representative inputs, drawn like the training
-data) and `meta.json` (exporter, versions, the script that made it: scripts/make_zoo.py).
+data; `inputs.npz` of one array per input name for a model of several inputs) and `meta.json` (exporter, versions, the script that made it: scripts/make_zoo.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class CorpusModel:
 
     @property
     def inputs(self) -> Path:
-        return self.folder / "inputs.npy"
+        return self.folder / self.meta.get("inputs_file", "inputs.npy")
 
     @property
     def quantized(self) -> bool:

@@ -27,6 +27,7 @@ MODELS = {m.name: m for m in corpus()}
 # three BatchNorm multiplications in, its SAT_SYM limits came out on a wrong grid; tests/rtl has the unit test.)
 RTL_EXPECTED = {
     "brevitas_conv1d_4b",
+    "brevitas_two_input_4b",
     "brevitas_mlp_2b",
     "brevitas_mlp_4b",
     "brevitas_mlp_4b_dynamo",
@@ -41,6 +42,7 @@ RTL_EXPECTED = {
     "torch_conv1d",
     "torch_mlp_bn",
     "torch_mlp_bn_dynamo",
+    "torch_two_input_add",
 }
 # Fully parallel convolutions of these are 100k-300k LUT of RTL: a Verilator build takes minutes, so the
 # suite checks their RTL model against the C simulation only; `benchmarks/zoo.py` co-simulates them too.

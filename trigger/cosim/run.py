@@ -22,7 +22,7 @@ import numpy as np
 from trigger.cosim.simulators import VERILATOR_BUILD_ARGS, environment, make_runner, simulator_env
 from trigger.emulation import first_difference
 from trigger.errors import InputError
-from trigger.fixed import fixed_type_from_str
+from trigger.input_layout import InputLayout
 from trigger.rtl.bus import pack_raw, unpack_raw
 from trigger.rtl.generate import RtlDesign
 from trigger.templates import render
@@ -43,9 +43,10 @@ def simulator_version(simulator: str) -> str:
     return out.splitlines()[0].strip() if out else simulator
 
 
-def _input_frac(project: Path) -> int:
+def _input_frac(project: Path) -> np.ndarray:
+    """Fractional bits of the raw inputs: one number (one input), or one per lane (several, each its own type)."""
     index = json.loads((project / "vectors" / "index.json").read_text())
-    return fixed_type_from_str(index["inputs"]["type"]).frac  # e.g. fixed<16,6>
+    return InputLayout.from_index(index["inputs"]).lane_fracs()  # e.g. fixed<16,6>
 
 
 def expected_file(project: Path) -> Path:
@@ -55,7 +56,7 @@ def expected_file(project: Path) -> Path:
     return rtl if rtl.exists() else project / "vectors" / "expected_raw.npy"
 
 
-def load_project(project: Path) -> tuple[RtlDesign, np.ndarray, np.ndarray, int]:
+def load_project(project: Path) -> tuple[RtlDesign, np.ndarray, np.ndarray, np.ndarray]:
     """The RTL design, input raw integers, expected raw integers and the input's fractional bits."""
     expected_path = expected_file(project)
     for need in ("rtl/design.json", "vectors/inputs_raw.npy", "vectors/index.json"):

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from trigger.input_layout import split_rows
+
 
 def sha256_of(path: Path) -> str:
     """Hex SHA-256 of a file."""
@@ -46,6 +48,20 @@ class SourceModel(ABC):
     @abstractmethod
     def input_shapes(self) -> list[tuple[int, ...]]:
         """Shapes of the model inputs without the batch dimension."""
+
+    @abstractmethod
+    def input_names(self) -> list[str]:
+        """Names of the model inputs, in the model's order (hls4ml names its input layers so)."""
+
+    def graph_input_names(self) -> list[str]:
+        """The inputs' names in the graph hls4ml converts (a frontend whose clean-up renames them overrides)."""
+        return self.input_names()
+
+    def feed(self, x: np.ndarray):
+        """What the executor takes for the packed inputs `x` (trigger.input_layout): the array itself for one
+        input, else one (N, *shape) array per input, in the model's order."""
+        shapes = self.input_shapes()
+        return x if len(shapes) == 1 else split_rows(x, shapes)
 
     @abstractmethod
     def hls_config(self, precision: str) -> dict[str, Any]:

@@ -229,4 +229,4 @@ class KerasModel(KerasBase):
             out = linear(fused.input)
             linear.set_weights(fused.get_weights())
             sub = tf.keras.Model(self.model.inputs, out)
-        return np.asarray(sub.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
+        return np.asarray(sub.predict(self.feed(x), batch_size=1024, verbose=0), dtype=np.float64)

@@ -109,11 +109,11 @@ class Keras3Model(KerasBase):
         keras = _keras3_stack()
         if any(lay.name == layer for lay in self.model.layers):
             sub = keras.Model(self.model.inputs, self.model.get_layer(layer).input)
-            return np.asarray(sub.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
+            return np.asarray(sub.predict(self.feed(x), batch_size=1024, verbose=0), dtype=np.float64)
         fused = self.split_activation(layer)
         if fused is None:
             raise KeyError(layer)
-        inner = keras.Model(self.model.inputs, fused.input).predict(x, batch_size=1024, verbose=0)
+        inner = keras.Model(self.model.inputs, fused.input).predict(self.feed(x), batch_size=1024, verbose=0)
         act = fused.activation
         fused.activation = keras.activations.linear  # the same layer (weights, quantizers) without its activation
         try:

@@ -1,4 +1,4 @@
-"""What the Keras-2 (`keras.py`) and Keras-3 (`keras3.py`) frontends share: a model object with one input of
+"""What the Keras-2 (`keras.py`) and Keras-3 (`keras3.py`) frontends share: a model object with inputs of
 fixed shape, hls4ml's Keras configuration, Keras `predict` as the reference, and the activations hls4ml splits
 off a layer (`<layer>_<activation>`).  No Keras import here: each frontend brings its own."""
 
@@ -21,18 +21,21 @@ class KerasBase(SourceModel):
         self.model = model
 
     def check_inputs(self) -> None:
-        """One input, every dimension but the batch fixed (InputError otherwise)."""
-        if len(self.model.inputs) != 1:
-            raise InputError(f"{self.path}: the model has {len(self.model.inputs)} inputs; trigger supports one.")
-        shape = tuple(self.model.inputs[0].shape[1:])
-        if any(d is None for d in shape):
-            raise InputError(
-                f"{self.path}: input '{self.model.inputs[0].name}' has shape {shape} with unknown dimensions; "
-                "firmware needs every dimension but the batch fixed."
-            )
+        """Every input's dimensions but the batch fixed (InputError otherwise)."""
+        for name, tensor in zip(self.input_names(), self.model.inputs, strict=True):
+            shape = tuple(tensor.shape[1:])
+            if any(d is None for d in shape):
+                raise InputError(
+                    f"{self.path}: input '{name}' has shape {shape} with unknown dimensions; "
+                    "firmware needs every dimension but the batch fixed."
+                )
+
+    def input_names(self) -> list[str]:
+        """The model's input layers' names (hls4ml's input layers take them)."""
+        return [t._keras_history[0].name for t in self.model.inputs]
 
     def input_shapes(self) -> list[tuple[int, ...]]:
-        return [tuple(int(d) for d in self.model.inputs[0].shape[1:])]
+        return [tuple(int(d) for d in t.shape[1:]) for t in self.model.inputs]
 
     def hls_config(self, precision: str) -> dict[str, Any]:
         import hls4ml
@@ -42,7 +45,7 @@ class KerasBase(SourceModel):
         )
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=np.float64)
+        return np.asarray(self.model.predict(self.feed(x), batch_size=1024, verbose=0), dtype=np.float64)
 
     def split_activation(self, name: str):
         """The layer whose fused activation hls4ml split off as layer `name` (`<layer>_<activation>`)."""

@@ -153,7 +153,9 @@ def load_onnx(path: Path, weights: Path | None = None) -> SourceModel:
     file_ops = {node_name(n): n.op_type for n in model.graph.node}
     wrapper = _clean(wrapper.model, path)
     _check_ops(wrapper.graph, path)
-    source = OnnxModel(path, [path], wrapper, applied, file_ops)
+    inits = {i.name for i in model.graph.initializer}
+    file_inputs = [i.name for i in model.graph.input if i.name not in inits]
+    source = OnnxModel(path, [path], wrapper, applied, file_ops, file_inputs)
     check_runs(source, path)  # the reference executor accepts the cleaned graph
     return source
 
@@ -179,9 +181,11 @@ class OnnxModel(SourceModel):
         wrapper,
         rewrites: list[str] | None = None,
         file_ops: dict[str, str] | None = None,
+        file_inputs: list[str] | None = None,
     ):
         super().__init__(path, files)
         self.wrapper = wrapper
+        self.file_inputs = list(file_inputs or [])  # the inputs' names in the user's file, in order
         self.rewrites = list(rewrites or [])  # canonical rewrites that changed the graph
         self.file_ops = dict(file_ops or {})  # node name in the user's file -> its op type
         self.quantized = any(n.op_type in QUANT_OPS for n in wrapper.graph.node)
@@ -190,12 +194,23 @@ class OnnxModel(SourceModel):
         self.use_qonnx = self.quantized or bool(self.custom_nodes)
         self.reference_name = "qonnx-execution" if self.use_qonnx else "onnxruntime"
 
-    @property
-    def input_name(self) -> str:
-        return self.wrapper.graph.input[0].name
+    def input_names(self) -> list[str]:
+        """The file's names of its inputs (the clean-up renames them global_in, global_in_1, ...; same order)."""
+        return list(self.file_inputs) if self.file_inputs else self.graph_input_names()
+
+    def graph_input_names(self) -> list[str]:
+        """The cleaned graph's inputs that are not initializers, in order (hls4ml's input layers take these)."""
+        inits = {i.name for i in self.wrapper.graph.initializer}
+        return [i.name for i in self.wrapper.graph.input if i.name not in inits]
 
     def input_shapes(self) -> list[tuple[int, ...]]:
-        return [tuple(int(d) for d in self.wrapper.get_tensor_shape(self.input_name)[1:])]
+        return [tuple(int(d) for d in self.wrapper.get_tensor_shape(n)[1:]) for n in self.graph_input_names()]
+
+    def _feeds(self, x) -> dict[str, np.ndarray]:
+        """The executor's feed dictionary of packed inputs (float32, one array per graph input)."""
+        xs = self.feed(x)
+        xs = [xs] if isinstance(xs, np.ndarray) else xs
+        return {n: np.asarray(a, dtype=np.float32) for n, a in zip(self.graph_input_names(), xs, strict=True)}
 
     def hls_config(self, precision: str) -> dict[str, Any]:
         import hls4ml
@@ -244,7 +259,7 @@ class OnnxModel(SourceModel):
         if self.use_qonnx:
             from qonnx.core.onnx_exec import execute_onnx
 
-            ctx = execute_onnx(wrapper, {self.input_name: x}, return_full_exec_context=True)
+            ctx = execute_onnx(wrapper, self._feeds(x), return_full_exec_context=True)
             return np.asarray(ctx[tensor], dtype=np.float64)
         import onnx
         import onnxruntime as ort
@@ -255,7 +270,7 @@ class OnnxModel(SourceModel):
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-        return np.asarray(sess.run([tensor], {self.input_name: x})[0], dtype=np.float64)
+        return np.asarray(sess.run([tensor], self._feeds(x))[0], dtype=np.float64)
 
     def _node_of(self, name: str):
         """The cleaned graph's node hls4ml's layer `name` came from, or None (hls4ml turns '.' into '_' and

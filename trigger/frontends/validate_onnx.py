@@ -21,6 +21,7 @@ from onnx import TensorProto, numpy_helper
 
 from trigger.culprit import first_line
 from trigger.errors import InputError
+from trigger.input_layout import InputLayout
 
 QONNX_DOMAIN = "qonnx.custom_op.general"
 STANDARD_DOMAINS = ("", "ai.onnx")
@@ -76,13 +77,24 @@ def check_versions(model: onnx.ModelProto, path: Path) -> None:
 
 
 def check_io(model: onnx.ModelProto, path: Path) -> None:
-    """One float32 input, batch first with every other dimension fixed; outputs named, sized > 0."""
+    """float32 inputs (one or more), batch first with every other dimension fixed; outputs named, sized > 0."""
     graph = model.graph
     inits = {i.name for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
-    if len(inputs) != 1:
-        raise InputError(f"{path}: the model has {len(inputs)} inputs; trigger supports one.")
-    inp = inputs[0]
+    if not inputs:
+        raise InputError(f"{path}: the model has no inputs (every graph input is an initializer).")
+    for inp in inputs:
+        _check_input(inp, path)
+    if len(graph.output) == 0:
+        raise InputError(f"{path}: the graph declares no outputs.")
+    for out in graph.output:
+        for k, d in enumerate(out.type.tensor_type.shape.dim):
+            if d.HasField("dim_value") and d.dim_value <= 0:
+                raise InputError(f"{path}: output '{out.name}' has dimension {k} of size {d.dim_value}.")
+
+
+def _check_input(inp: onnx.ValueInfoProto, path: Path) -> None:
+    """A float32 tensor, batch first, every other dimension a fixed size > 0."""
     if not inp.type.HasField("tensor_type"):
         raise InputError(f"{path}: input '{inp.name}' is not a tensor.")
     elem = inp.type.tensor_type.elem_type
@@ -103,12 +115,6 @@ def check_io(model: onnx.ModelProto, path: Path) -> None:
                 f"{path}: input '{inp.name}' dimension {k} is '{size}', not a fixed size; "
                 "firmware needs every dimension but the batch fixed (and > 0)."
             )
-    if len(graph.output) == 0:
-        raise InputError(f"{path}: the graph declares no outputs.")
-    for out in graph.output:
-        for k, d in enumerate(out.type.tensor_type.shape.dim):
-            if d.HasField("dim_value") and d.dim_value <= 0:
-                raise InputError(f"{path}: output '{out.name}' has dimension {k} of size {d.dim_value}.")
 
 
 def _order(graph: onnx.GraphProto, path: Path) -> list[onnx.NodeProto]:
@@ -355,7 +361,7 @@ def check_runs(source, path: Path) -> None:
 
     `source` is an `OnnxModel`; node names in the executor's message are mapped to the file's names.
     """
-    x = np.zeros((1, *source.input_shapes()[0]), dtype=np.float32)
+    x = np.zeros((1, *InputLayout.of_source(source).row_shape), dtype=np.float32)
     try:
         source.predict(x)
     except Exception as exc:

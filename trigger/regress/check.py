@@ -39,7 +39,7 @@ def record(project: Path, inputs: Path | None = None, model: Path | None = None)
         "note": "raw integers: value = raw x 2^-frac of the type; outputs at the compared layer (C simulation)",
     }
     return gold.write(
-        project, gold.Golden(rb.inputs_raw, rb.emulation_raw, rb.input_type, rb.output_type, rb.layer, index)
+        project, gold.Golden(rb.inputs_raw, rb.emulation_raw, rb.input_layout, rb.output_type, rb.layer, index)
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from trigger.errors import InputError
 from trigger.fixed import FixedType, fixed_type_from_str
+from trigger.input_layout import InputLayout
 
 FORMAT = "trigger-golden/1"
 NPZ = "vectors/golden.npz"
@@ -30,7 +31,7 @@ class Golden:
 
     inputs_raw: np.ndarray
     outputs_raw: np.ndarray
-    input_type: FixedType
+    input_layout: InputLayout  # the inputs' types (several inputs: packed side by side, trigger.input_layout)
     output_type: FixedType
     output_layer: str
     index: dict
@@ -38,7 +39,7 @@ class Golden:
     @property
     def inputs(self) -> np.ndarray:
         """Real input values (exact: raw x 2^-frac in float64)."""
-        return self.input_type.from_raw(self.inputs_raw)
+        return self.input_layout.from_raw(self.inputs_raw)
 
 
 def _array_bytes(arr: np.ndarray) -> bytes:
@@ -67,7 +68,7 @@ def write(project: Path, golden: Golden) -> list[Path]:
         **golden.index,
         "format": FORMAT,
         "arrays": {name: {"shape": list(a.shape), "sha256": sha256_of(a)} for name, a in arrays.items()},
-        "inputs": {"type": str(golden.input_type)},
+        "inputs": golden.input_layout.describe(),
         "outputs": {"layer": golden.output_layer, "type": str(golden.output_type)},
     }
     npz, idx = project / NPZ, project / INDEX
@@ -97,7 +98,7 @@ def read(project: Path) -> Golden:
     return Golden(
         arrays["inputs_raw"],
         arrays["outputs_raw"],
-        fixed_type_from_str(index["inputs"]["type"]),
+        InputLayout.from_index(index["inputs"]),
         fixed_type_from_str(index["outputs"]["type"]),
         index["outputs"]["layer"],
         index,

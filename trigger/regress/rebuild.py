@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from trigger.errors import InputError
-from trigger.fixed import FixedType, from_hls_precision
+from trigger.fixed import FixedType
+from trigger.input_layout import InputLayout
 from trigger.options import CompileOptions
 from trigger.targets import resolve_part
 
@@ -25,7 +26,7 @@ class Rebuilt:
     emulation_raw: np.ndarray
     layer: str
     output_type: FixedType
-    input_type: FixedType
+    input_layout: InputLayout
     inputs_raw: np.ndarray
     model_sha256: str
     cosim_raw: np.ndarray | None = None  # the RTL's outputs, when the RTL ends at the compare point
@@ -69,7 +70,7 @@ def rebuild(
     project: Path, model: Path, inputs: np.ndarray | Path, cosim: bool = False, simulator: str = "verilator"
 ) -> Rebuilt:
     """Run load -> hls -> emulate (-> rtl -> cosim) into a temporary directory with `inputs` as the vectors
-    (an array, or a user's .npy file, which error messages then name)."""
+    (a packed array, or a user's .npy/.npz file, which error messages then name)."""
     from trigger import pipeline
 
     o = manifest(project)["options"]
@@ -101,13 +102,12 @@ def rebuild(
         )
         ctx = pipeline.run(opts, work)
         n = len(ctx.inputs)
-        in_type = from_hls_precision(ctx.hls_model.get_input_variables()[0].type.precision)
         out = Rebuilt(
             np.asarray(ctx.expected_raw).reshape(n, -1),
             ctx.point.layer,
             ctx.point.ftype,
-            in_type,
-            in_type.to_raw(ctx.inputs)[0],
+            ctx.layout,
+            ctx.layout.to_raw(ctx.inputs)[0],
             ctx.source.sha256,
             failures=list(ctx.failures),
             final=np.load(work / "vectors" / "emulation_output.npy").reshape(n, -1),

@@ -2,7 +2,8 @@
 
 Each lane is the raw two's complement (signed) or unsigned integer of value * 2**frac, of width
 k+i+f; zero-width lanes (constant-zero outputs) take no bits.  `pack_raw` / `unpack_raw` convert
-rows of raw integers (at one common number of fractional bits) to bus words and back.
+rows of raw integers (at one common number of fractional bits, or one per lane: the inputs of a model of
+several inputs, each of its own type) to bus words and back.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def _lane_raw(raw: np.ndarray, frac_from: int, ln: dict) -> np.ndarray:
     return lane
 
 
-def pack_raw(raw: np.ndarray, frac_from: int, lanes: list[dict], *, inputs: bool = False) -> list[int]:
-    """Pack rows of raw integers (at `frac_from` fractional bits) into bus words.
+def pack_raw(raw: np.ndarray, frac_from, lanes: list[dict], *, inputs: bool = False) -> list[int]:
+    """Pack rows of raw integers (at `frac_from` fractional bits: one number, or one per lane) into bus words.
 
     With `inputs`, a lane of no width is an input the design never reads (alkaid gives it no bits, e.g.
     the pixels a pooling drops) and takes any value; an output lane of no width is a constant zero, and
@@ -55,11 +56,12 @@ def pack_raw(raw: np.ndarray, frac_from: int, lanes: list[dict], *, inputs: bool
     raw = np.asarray(raw, dtype=np.int64).reshape(len(raw), -1)
     if raw.shape[1] != len(lanes):
         raise ValueError(f"{raw.shape[1]} values per row for a bus of {len(lanes)} lanes")
+    fracs = np.broadcast_to(np.asarray(frac_from, dtype=np.int64), (len(lanes),))
     words = [0] * len(raw)
     for j, ln in enumerate(lanes):
         if ln["width"] == 0 and inputs:
             continue
-        lane = _lane_raw(raw[:, j], frac_from, ln)
+        lane = _lane_raw(raw[:, j], int(fracs[j]), ln)
         if ln["width"] == 0:
             continue
         mask = (1 << ln["width"]) - 1
