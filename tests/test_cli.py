@@ -200,8 +200,8 @@ def _inputs_datetime(path):
 def _inputs_npz(path):
     import numpy as np
 
-    with open(path, "wb") as f:
-        np.savez(f, x=np.zeros((4, 16)))
+    with open(path, "wb") as f:  # an .npz whose array is not named after the model's input
+        np.savez(f, data=np.zeros((4, 16)))
 
 
 def _inputs_text(path):
@@ -213,7 +213,7 @@ def _inputs_text(path):
     [
         (_inputs_string, ["dtype <U1", "integers or floats"]),
         (_inputs_datetime, ["dtype datetime64[D]", "integers or floats"]),
-        (_inputs_npz, [".npz archive", "numpy.save"]),
+        (_inputs_npz, ["holds arrays ['data']", "the model's inputs are ['x']"]),
         (_inputs_text, ["cannot be read as a .npy array"]),
     ],
 )

@@ -56,19 +56,27 @@ class TwoInputCat4b(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         import brevitas.nn as qnn
-        from brevitas.quant import Int8ActPerTensorFixedPoint, Int8WeightPerTensorFixedPoint, Uint8ActPerTensorFixedPoint
+        from brevitas.quant import (
+            Int8ActPerTensorFixedPoint,
+            Int8WeightPerTensorFixedPoint,
+            Uint8ActPerTensorFixedPoint,
+        )
 
         def branch(n_in: int) -> nn.ModuleList:
             return nn.ModuleList(
                 [
                     qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, bit_width=8, return_quant_tensor=True),
-                    qnn.QuantLinear(n_in, 8, bias=False, weight_quant=Int8WeightPerTensorFixedPoint, weight_bit_width=4),
+                    qnn.QuantLinear(
+                        n_in, 8, bias=False, weight_quant=Int8WeightPerTensorFixedPoint, weight_bit_width=4
+                    ),
                     qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=4, return_quant_tensor=False),
                 ]
             )
 
         self.a, self.b = branch(SPLIT), branch(12 - SPLIT)
-        self.out = qnn.QuantLinear(16, N_CLASSES, bias=False, weight_quant=Int8WeightPerTensorFixedPoint, weight_bit_width=4)
+        self.out = qnn.QuantLinear(
+            16, N_CLASSES, bias=False, weight_quant=Int8WeightPerTensorFixedPoint, weight_bit_width=4
+        )
         self.cat_quant = qnn.QuantIdentity(act_quant=Uint8ActPerTensorFixedPoint, bit_width=4, return_quant_tensor=True)
 
     def forward(self, tracks: torch.Tensor, calo: torch.Tensor) -> torch.Tensor:

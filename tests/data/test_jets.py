@@ -22,7 +22,7 @@ def kde_peak(mass: np.ndarray, width: float = 4.0) -> float:
 def sample():
     from trigger.data.generate import generate_jets
 
-    return generate_jets(60, seed=1, jobs=2)
+    return generate_jets(60, seed=1, workers=2)
 
 
 def test_groomed_mass_peaks_where_the_particles_are(sample):
@@ -52,10 +52,10 @@ def test_sample_layout(sample):
 def test_same_seed_same_sample_whatever_the_worker_count():
     from trigger.data.generate import generate_jets
 
-    one, two = generate_jets(8, seed=4, jobs=1), generate_jets(8, seed=4, jobs=2)
+    one, two = generate_jets(8, seed=4, workers=1), generate_jets(8, seed=4, workers=2)
     for key in ("features", "constituents", "label"):
         np.testing.assert_array_equal(one[key], two[key])
-    other = generate_jets(8, seed=5, jobs=2)
+    other = generate_jets(8, seed=5, workers=2)
     assert not np.array_equal(one["features"], other["features"])
 
 

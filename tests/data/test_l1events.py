@@ -46,7 +46,7 @@ def test_generated_sample_layout_and_filter():
     pytest.importorskip("pythia8mc")
     from trigger.data.generate import generate_l1events
 
-    data = generate_l1events(30, 4, seed=2, jobs=2)
+    data = generate_l1events(30, 4, seed=2, workers=2)
     x, proc = data["features"], data["process"]
     assert x.shape == (30 + 4 * 4, 57) and np.all(np.isfinite(x))
     assert np.bincount(proc, minlength=8).tolist() == [18, 10, 2, 0, 4, 4, 4, 4]

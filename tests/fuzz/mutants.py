@@ -615,7 +615,7 @@ def _inputs_file(rng: random.Random, variant: str) -> tuple[str, bytes]:
         return "x.npy", _npy(np.array([[{"a": i} for i in range(16)] for _ in range(n)], dtype=object))
     if variant == "npz":
         buf = io.BytesIO()
-        np.savez(buf, x=rng.random() * np.ones((n, 16)))
+        np.savez(buf, features=rng.random() * np.ones((n, 16)))  # not named after the model's input
         return "x.npz", buf.getvalue()
     if variant == "wrong-shape":
         return "x.npy", _npy(np.zeros((n, rng.choice([7, 15, 17, 32]))))

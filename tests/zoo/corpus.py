@@ -1,7 +1,8 @@
 """The exporter corpus: small models made by other people's tools (tests/zoo/models/<name>/).
 
 Each folder holds the model file(s), `inputs.npy` (representative inputs, drawn like the training
-data; `inputs.npz` of one array per input name for a model of several inputs) and `meta.json` (exporter, versions, the script that made it: scripts/make_zoo.py).
+data; `inputs.npz` of one array per input name for a model of several inputs) and `meta.json` (exporter,
+versions, the script that made it: scripts/make_zoo.py).
 """
 
 from __future__ import annotations

@@ -1,10 +1,17 @@
-"""Seeded, multi-process generation in chunks: the result depends on the seed, never on the worker count."""
+"""Seeded generation in chunks, run as Dask tasks: the result depends on the seed, never on the worker count.
+
+Every chunk is one seeded Pythia run (`chunk_seed`), one task on `trigger.scale.cluster.dask_client`; a task
+returns its chunk's arrays only, and the client puts them together in plan order (never completion order).
+"""
 
 from __future__ import annotations
 
+import ctypes
 import os
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -13,7 +20,12 @@ from trigger.data.features import NAMES
 from trigger.data.l1processes import BACKGROUND, SIGNALS
 from trigger.data.processes import CLASSES
 
-CHUNK = 200  # jets per Pythia run
+CHUNK = 200  # items (jets or events) per Pythia run
+
+Progress = Callable[[int, int], None]
+
+_quiet_lock = threading.Lock()
+_quiet_state = {"depth": 0, "saved": -1}
 
 
 def chunk_seed(seed: int, label_index: int, chunk: int) -> int:
@@ -21,41 +33,82 @@ def chunk_seed(seed: int, label_index: int, chunk: int) -> int:
     return 1 + (seed * 1_000_003 + label_index * 100_003 + chunk * 7_919) % 899_999_999
 
 
-def _quiet() -> None:
-    """Worker start-up: Pythia's own messages go to the null device, not over the progress bar."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
+def _flush_c_stdout() -> None:
+    """Flush C's stdio buffers (Pythia writes through std::cout, synchronised with C's stdout)."""
+    sys.stdout.flush()
+    ctypes.CDLL(None).fflush(None)
 
 
-def _plan(counts: list[int]) -> list[tuple[int, int, int]]:
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """File descriptor 1 on the null device meanwhile: Pythia's own messages never reach the terminal.
+
+    Process-wide and re-entrant (tasks of a multi-threaded worker share it: the first in redirects, the
+    last out restores).
+    """
+    with _quiet_lock:
+        if _quiet_state["depth"] == 0:
+            _flush_c_stdout()
+            _quiet_state["saved"] = os.dup(1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+        _quiet_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_state["depth"] -= 1
+            if _quiet_state["depth"] == 0:
+                _flush_c_stdout()
+                os.dup2(_quiet_state["saved"], 1)
+                os.close(_quiet_state["saved"])
+
+
+def plan(counts: list[int], chunk: int = CHUNK) -> list[tuple[int, int, int]]:
     """(process index, chunk index, items) for every chunk, given the items wanted per process."""
-    plan = []
-    for pi, n in enumerate(counts):
-        for ci, start in enumerate(range(0, n, CHUNK)):
-            plan.append((pi, ci, min(CHUNK, n - start)))
-    return plan
+    return [
+        (pi, ci, min(chunk, n - start)) for pi, n in enumerate(counts) for ci, start in enumerate(range(0, n, chunk))
+    ]
 
 
-def _run(task: tuple[str, str, int, int, int, int]):
-    kind, name, pi, ci, n, seed = task
+def run_chunk(kind: str, name: str, n: int, seed: int):
+    """One chunk, in a Dask task: `n` items of process/class `name` from the Pythia run seeded `seed`."""
     module = jets if kind == "jets" else l1events
-    return module.generate_chunk(name, n, chunk_seed(seed, pi, ci))
+    with quiet_stdout():
+        return module.generate_chunk(name, n, seed)
 
 
-def _run_all(
-    kind: str, names: list[str], counts: list[int], seed: int, jobs: int | None, progress
-) -> tuple[list, list]:
-    """Every chunk's result in plan order (parallel over chunks)."""
-    plan = _plan(counts)
-    tasks = [(kind, names[pi], pi, ci, n, seed) for pi, ci, n in plan]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
-    results = []
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_quiet) as pool:
-        for done, chunk in enumerate(pool.map(_run, tasks), start=1):
-            results.append(chunk)
+def run_all(
+    kind: str,
+    names: list[str],
+    counts: list[int],
+    seed: int,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    scheduler: str | None = None,
+    chunk: int = CHUNK,
+) -> tuple[list[tuple[int, int, int]], list]:
+    """Every chunk's result in plan order, computed as Dask tasks (`progress(done, total)` as they finish)."""
+    from distributed import as_completed
+
+    from trigger.scale.cluster import dask_client, default_workers
+
+    chunks = plan(counts, chunk)
+    if scheduler is None:  # a local cluster: no more workers than tasks
+        workers = max(1, min(workers or default_workers(), len(chunks)))
+    results: list = [None] * len(chunks)
+    with dask_client(scheduler, workers) as client:
+        futures = [
+            client.submit(run_chunk, kind, names[pi], n, chunk_seed(seed, pi, ci), pure=False) for pi, ci, n in chunks
+        ]
+        order = {future.key: i for i, future in enumerate(futures)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[order[future.key]] = future.result()
+            future.release()  # the worker drops the chunk once the client holds it
             if progress is not None:
-                progress(done, len(tasks))
-    return plan, results
+                progress(done, len(chunks))
+    return chunks, results
 
 
 def mixture_counts(n: int, fractions: list[float]) -> list[int]:
@@ -71,14 +124,23 @@ def generate_l1events(
     n_background: int,
     n_signal: int,
     seed: int,
-    jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    *,
+    scheduler: str | None = None,
+    chunk: int = CHUNK,
 ) -> dict[str, np.ndarray]:
-    """A background mixture of `n_background` events and `n_signal` events of every signal."""
+    """A background mixture of `n_background` events and `n_signal` events of every signal.
+
+    `workers` local Dask worker processes (default: all cores), or the cluster at `scheduler`; `chunk`
+    events per Pythia run (it changes the events: the cached samples use CHUNK).
+    """
     processes = [*BACKGROUND, *SIGNALS]
     counts = mixture_counts(n_background, [p.fraction for p in BACKGROUND]) + [n_signal] * len(SIGNALS)
-    plan, results = _run_all("l1events", [p.name for p in processes], counts, seed, jobs, progress)
-    index = np.concatenate([np.full(len(r), pi) for (pi, _, _), r in zip(plan, results, strict=True)])
+    chunks, results = run_all(
+        "l1events", [p.name for p in processes], counts, seed, workers, progress, scheduler, chunk
+    )
+    index = np.concatenate([np.full(len(r), pi) for (pi, _, _), r in zip(chunks, results, strict=True)])
     return {
         "features": np.concatenate(results),
         "process": index.astype(np.int64),
@@ -89,11 +151,19 @@ def generate_l1events(
 
 
 def generate_jets(
-    n_per_class: int, seed: int, jobs: int | None = None, progress: Callable[[int, int], None] | None = None
+    n_per_class: int,
+    seed: int,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    *,
+    scheduler: str | None = None,
+    chunk: int = CHUNK,
 ) -> dict[str, np.ndarray]:
-    """`n_per_class` jets of each class (q, g, W, Z, t), as arrays ready for np.savez."""
-    plan, results = _run_all("jets", list(CLASSES), [n_per_class] * len(CLASSES), seed, jobs, progress)
-    labels = np.concatenate([np.full(len(c.features), p[0]) for p, c in zip(plan, results, strict=True)])
+    """`n_per_class` jets of each class (q, g, W, Z, t), as arrays ready for np.savez (workers, scheduler,
+    chunk: as for `generate_l1events`)."""
+    counts = [n_per_class] * len(CLASSES)
+    chunks, results = run_all("jets", list(CLASSES), counts, seed, workers, progress, scheduler, chunk)
+    labels = np.concatenate([np.full(len(c.features), p[0]) for p, c in zip(chunks, results, strict=True)])
     return {
         "features": np.concatenate([c.features for c in results]),
         "constituents": np.concatenate([c.constituents for c in results]),

@@ -38,11 +38,13 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, memory
             yield client
         return
     n = workers or default_workers()
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # the scheduler's chatter, even under a root logger
     cluster = LocalCluster(
         n_workers=n,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        scheduler_kwargs={"dashboard": False},  # dashboard_address=None alone still serves one on :8787
         silence_logs=logging.ERROR,
         memory_limit=memory_limit,
     )
