@@ -28,6 +28,15 @@ def _run(*args) -> int:
 
 
 @pytest.fixture(scope="module")
+def scheduler():
+    """One local cluster of 2 workers for the module's runs (each run connects to it with --scheduler)."""
+    from trigger.scale.cluster import dask_client
+
+    with dask_client(workers=2) as client:
+        yield client.scheduler.address
+
+
+@pytest.fixture(scope="module")
 def fresh(tiny_plain, tmp_path_factory):
     """(inputs file of 10^5 fresh vectors, the C simulation's raw output of them at the project's output type)."""
     from trigger.api import Project
@@ -44,9 +53,10 @@ def fresh(tiny_plain, tmp_path_factory):
     return tmp / "x.npy", raw
 
 
-def test_equals_the_c_simulation_on_the_project_vectors(tiny_plain, tmp_path):
+def test_equals_the_c_simulation_on_the_project_vectors(tiny_plain, scheduler, tmp_path):
     out = tmp_path / "o.npz"
-    assert _run(tiny_plain, tiny_plain / "vectors" / "inputs.npy", "--out", out, "--workers", 2, "--chunk", 17) == 0
+    x = tiny_plain / "vectors" / "inputs.npy"
+    assert _run(tiny_plain, x, "--out", out, "--scheduler", scheduler, "--chunk", 17) == 0
     got = _read(out)
     expected = np.load(tiny_plain / "vectors" / "rtl_expected_raw.npy")
     np.testing.assert_array_equal(got["raw"], expected.reshape(len(expected), -1))
@@ -56,10 +66,10 @@ def test_equals_the_c_simulation_on_the_project_vectors(tiny_plain, tmp_path):
     assert str(got["output_layer"]) == meta["output_layer"] and meta["checks_in_compile"]["rtl_vs_csim"]["bit_exact"]
 
 
-def test_equals_the_c_simulation_on_fresh_inputs_chunk_by_chunk(tiny_plain, fresh, tmp_path):
+def test_equals_the_c_simulation_on_fresh_inputs_chunk_by_chunk(tiny_plain, fresh, scheduler, tmp_path):
     x_file, csim_raw = fresh
     out = tmp_path / "o.npz"
-    assert _run(tiny_plain, x_file, "--out", out, "--workers", 2, "--chunk", 25_000) == 0
+    assert _run(tiny_plain, x_file, "--out", out, "--scheduler", scheduler, "--chunk", 25_000) == 0
     got = _read(out)
     assert got["raw"].shape == csim_raw.shape == (N_FRESH, csim_raw.shape[1])
     for a in range(0, N_FRESH, 10_000):
@@ -77,7 +87,7 @@ def test_same_output_for_any_workers_and_chunk(tiny_plain, fresh, tmp_path):
     np.testing.assert_array_equal(_read(outs[0])["raw"], _read(outs[1])["raw"])
 
 
-def test_every_data_format_gives_the_same_output(tiny_plain, tmp_path):
+def test_every_data_format_gives_the_same_output(tiny_plain, scheduler, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -90,11 +100,11 @@ def test_every_data_format_gives_the_same_output(tiny_plain, tmp_path):
     want = np.load(tiny_plain / "vectors" / "rtl_expected_raw.npy")
     for data, extra in (("by_name.npz", ()), ("named.npz", ("--array", "jets")), ("x.parquet", ())):
         out = tmp_path / f"{data}.out.npz"
-        assert _run(tiny_plain, tmp_path / data, "--out", out, "--workers", 1, "--chunk", 11, *extra) == 0, data
+        assert _run(tiny_plain, tmp_path / data, "--out", out, "--scheduler", scheduler, "--chunk", 11, *extra) == 0
         np.testing.assert_array_equal(_read(out)["raw"], want.reshape(len(want), -1), err_msg=data)
 
 
-def test_a_wrong_input_grid_is_caught(tiny_plain, fresh, tmp_path):
+def test_a_wrong_input_grid_is_caught(tiny_plain, fresh, scheduler, tmp_path):
     """The comparison can fail: a project whose recorded input type is off by one integer bit places the inputs
     on another grid, and its outputs differ from the C simulation."""
     x_file, csim_raw = fresh
@@ -105,7 +115,7 @@ def test_a_wrong_input_grid_is_caught(tiny_plain, fresh, tmp_path):
         entry["type"] = "fixed<16,5>"
     (copy / "vectors" / "index.json").write_text(json.dumps(index))
     out = tmp_path / "o.npz"
-    assert _run(copy, x_file, "--out", out, "--workers", 1) == 0
+    assert _run(copy, x_file, "--out", out, "--scheduler", scheduler) == 0
     assert np.count_nonzero(_read(out)["raw"] != csim_raw) > 0
 
 
@@ -119,12 +129,12 @@ def test_a_wrong_input_grid_is_caught(tiny_plain, fresh, tmp_path):
         (lambda d: None, "no such data file"),
     ],
 )
-def test_bad_data_is_exit_2_and_nothing_is_written(tiny_plain, tmp_path, capsys, make, message):
+def test_bad_data_is_exit_2_and_nothing_is_written(tiny_plain, scheduler, tmp_path, capsys, make, message):
     make(tmp_path)
     data = next(iter(sorted(tmp_path.glob("x.*"))), tmp_path / "x.npy")
     out = tmp_path / "out" / "o.npz"
     out.parent.mkdir()
-    assert _run(tiny_plain, data, "--out", out, "--workers", 1, "--chunk", 4) == 2
+    assert _run(tiny_plain, data, "--out", out, "--scheduler", scheduler, "--chunk", 4) == 2
     assert re.search(message, capsys.readouterr().err)
     assert list(out.parent.iterdir()) == []  # no OUT, no staging directory
 

@@ -43,8 +43,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, memory
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False},  # dashboard_address=None alone still serves one on :8787
+        dashboard_address=":0",  # the scheduler's HTTP endpoints on a free port (None still takes :8787)
+        scheduler_kwargs={"dashboard": False},
         silence_logs=logging.ERROR,
         memory_limit=memory_limit,
     )
