@@ -161,6 +161,24 @@ def int_bounds(spec) -> tuple[int, int]:
     return (-(2 ** (w - 1)), 2 ** (w - 1) - 1) if spec["signed"] else (0, 2**w - 1)
 
 
+def _rounded(y: np.ndarray, tie_rule) -> np.ndarray:
+    """Round half up, except where y is exactly halfway: there `tie_rule(y, floor(y))`."""
+    fl = np.floor(y)
+    tie = (y - fl) == 0.5
+    return np.where(tie, tie_rule(y, fl), np.floor(y + 0.5))
+
+
+_ROUNDINGS = {
+    "TRN": np.floor,
+    "RND": lambda y: np.floor(y + 0.5),
+    "RND_MIN_INF": lambda y: _rounded(y, lambda y, fl: fl),
+    "RND_CONV": lambda y: _rounded(y, lambda y, fl: fl + np.mod(fl, 2)),
+    "RND_ZERO": lambda y: _rounded(y, lambda y, fl: np.where(y > 0, fl, fl + 1)),
+    "RND_INF": lambda y: _rounded(y, lambda y, fl: np.where(y > 0, fl + 1, fl)),
+    "TRN_ZERO": np.trunc,
+}
+
+
 def hls_quantize_np(x, precision) -> np.ndarray:
     """Numpy reference of `T(double)` / `T t = wider_value;` for ap_fixed type T (float64 exact).
 
@@ -169,18 +187,7 @@ def hls_quantize_np(x, precision) -> np.ndarray:
     spec = precision_spec(precision) if not isinstance(precision, dict) else precision
     f, rnd, sat = spec["f"], spec["rnd"], spec["sat"]
     y = np.asarray(x, dtype=np.float64) * 2.0**f
-    fl = np.floor(y)
-    tie = (y - fl) == 0.5
-    up = np.floor(y + 0.5)
-    q = {
-        "TRN": fl,
-        "RND": up,
-        "RND_MIN_INF": np.where(tie, fl, up),
-        "RND_CONV": np.where(tie, fl + np.mod(fl, 2), up),
-        "RND_ZERO": np.where(tie, np.where(y > 0, fl, fl + 1), up),
-        "RND_INF": np.where(tie, np.where(y > 0, fl + 1, fl), up),
-        "TRN_ZERO": np.trunc(y),
-    }[rnd]
+    q = _ROUNDINGS[rnd](y)  # only the mode asked for (the vectors of trigger-emulate pass here)
     lo, hi = int_bounds(spec)
     if sat == "WRAP":
         q = np.mod(q - lo, 2.0 ** spec["width"]) + lo
