@@ -214,7 +214,7 @@ def _inputs_text(path):
         (_inputs_string, ["dtype <U1", "integers or floats"]),
         (_inputs_datetime, ["dtype datetime64[D]", "integers or floats"]),
         (_inputs_npz, ["holds arrays ['data']", "the model's inputs are ['x']"]),
-        (_inputs_text, ["cannot be read as a .npy array"]),
+        (_inputs_text, ["cannot be read as a .npy or .npz array"]),
     ],
 )
 def test_bad_inputs_files(compile_cli, tmp_path, make, words):
