@@ -125,6 +125,8 @@ def main() -> int:
             " one process: it has no parallel mode",
             "qkeras_predict is model.predict(batch_size=4096) on TensorFlow's CPU threads (floating point: not the"
             " firmware's arithmetic)",
+            "peak_rss_mib_per_worker is each worker's ru_maxrss: it counts the pages of DATA's memory map the worker"
+            " touched (file-backed, reclaimable), so it overstates the memory a worker holds",
         ],
         "goals": GOALS,
         "meets_goals": {
