@@ -278,6 +278,11 @@ def stop_compiles() -> int:
     return len(_RUNNING)
 
 
+def _identity(point: Point, model: str, part: str) -> dict:
+    """What names a point in its point.json: its hash, configuration, options, model and part."""
+    return {"hash": point.hash, "config": point.config, "options": point.options, "model": model, "target": part}
+
+
 def run_point(model: str, part: str, point_dir: str, point: Point) -> dict:
     """The Dask task: compile one point with trigger-compile in a subprocess; write point.json; return its row.
 
@@ -313,11 +318,7 @@ def run_point(model: str, part: str, point_dir: str, point: Point) -> dict:
     for staging in target.parent.glob(f".{target.name}.partial-*"):  # left by a compile killed by a signal
         shutil.rmtree(staging, ignore_errors=True)
     record = {
-        "hash": point.hash,
-        "config": point.config,
-        "options": point.options,
-        "model": model,
-        "target": part,
+        **_identity(point, model, part),
         "exit_code": code,
         "verdict": verdict_of(code),
         "reason": _reason(code, log),
@@ -399,11 +400,7 @@ def is_done(point_dir: Path, retry_failed: bool) -> bool:
 def crash_row(point_dir: Path, point: Point, model: str, part: str, exc: BaseException) -> dict:
     """Record a task that died on its worker (the worker process was killed, ...) as a crashed point."""
     record = {
-        "hash": point.hash,
-        "config": point.config,
-        "options": point.options,
-        "model": model,
-        "target": part,
+        **_identity(point, model, part),
         "exit_code": -1,
         "verdict": "crash",
         "reason": f"the Dask task failed: {type(exc).__name__}: {exc}",
