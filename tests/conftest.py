@@ -49,10 +49,21 @@ SHARED_FIXTURE_GROUPS = {"compiled": "full-compiles"}
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        for fixture, group in SHARED_FIXTURE_GROUPS.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+        if item.get_closest_marker("xdist_group"):
+            continue
+        names = getattr(item, "fixturenames", ())
+        group = next((g for fixture, g in SHARED_FIXTURE_GROUPS.items() if fixture in names), None)
+        if group is None and _uses_module_fixture(item):
+            group = item.nodeid.split("::")[0]  # a module fixture is built once: its tests share a worker
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _uses_module_fixture(item) -> bool:
+    """Whether the test uses a module-scoped fixture (built once per worker: two workers would build it twice)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d and d[-1].scope == "module" for d in defs)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -137,9 +148,11 @@ def tiny_plain(tiny_files, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def compiled(tmp_path_factory, jet_files, ae_files):
-    """Full compiles (RTL and Verilator co-simulation included, 2000 vectors), each done once per session.
+    """Compiles of the jet tagger and the autoencoder (2000 vectors), each done once per session.
 
-    The jet tagger is also synthesised with yosys (both routes give the same RTL, so the second is a cache hit).
+    The QONNX route is the full compile: RTL, Verilator co-simulation and, for the jet tagger, yosys.  The Keras
+    route stops after the RTL stage's check (--no-cosim --no-synth): tests/cosim compares its RTL with the QONNX
+    route's text for text, so a second co-simulation of the same Verilog would prove nothing new.
 
     `compiled(which, route)` -> (exit code, project directory) for which in {jet, ae}, route in {h5, onnx}.
     """
@@ -152,8 +165,10 @@ def compiled(tmp_path_factory, jet_files, ae_files):
             files = jet_files if which == "jet" else ae_files
             out = tmp_path_factory.mktemp(f"{which}_{route}") / "prj"
             args = [str(getattr(files, route)), "--target", "xcvu9p", "-o", str(out), "--n-vectors", "2000"]
-            if which != "jet":
-                args.append("--no-synth")  # yosys on the jet tagger only (minutes each; benchmarks do the AE)
+            if route == "h5":
+                args += ["--no-cosim", "--no-synth"]
+            elif which != "jet":
+                args.append("--no-synth")  # yosys on the jet tagger only (minutes; benchmarks do the AE)
             done[which, route] = (compile_main(args), out)
         return done[which, route]
 

@@ -76,6 +76,21 @@ def test_equals_the_c_simulation_on_fresh_inputs_chunk_by_chunk(tiny_plain, fres
         np.testing.assert_array_equal(got["raw"][a : a + 10_000], csim_raw[a : a + 10_000], err_msg=f"rows {a}+")
     meta = json.loads(str(got["meta"]))
     assert meta["inputs"]["moved_to_grid"] > 0 and meta["inputs"]["saturated"] > 0  # off-grid, out-of-range inputs
+    assert meta["firmware_model"]["backend"] == "compiled" and meta["firmware_model"]["rows_checked_per_chunk"] > 0
+
+
+def test_the_interpreter_backend_gives_the_same_integers(tiny_plain, fresh, scheduler, tmp_path):
+    x_file, csim_raw = fresh
+    out = tmp_path / "o.npz"
+    assert _run(tiny_plain, x_file, "--out", out, "--scheduler", scheduler, "--backend", "interpreter") == 0
+    got = _read(out)
+    np.testing.assert_array_equal(got["raw"], csim_raw)
+    fw = json.loads(str(got["meta"]))["firmware_model"]
+    assert (fw["backend"], fw["why"], fw["rows_checked_per_chunk"]) == (
+        "interpreter",
+        "chosen with --backend interpreter",
+        None,
+    )
 
 
 def test_same_output_for_any_workers_and_chunk(tiny_plain, fresh, tmp_path):

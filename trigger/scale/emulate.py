@@ -8,7 +8,7 @@ and renamed into place only when complete; an error leaves nothing behind.
 
 OUT.npz: `raw` int64 (N, lanes), `value` float64 (raw x 2^-frac), `frac` (0-d int64), `output_type` and
 `output_layer` (0-d str), `meta` (0-d str, JSON: project, data, counts of inputs moved onto the grid and
-saturated, the compile's checks, workers, chunk, seconds, peak memory per worker).
+saturated, the firmware model's backend, the compile's checks, workers, chunk, seconds, memory per worker).
 """
 
 from __future__ import annotations
@@ -47,7 +47,19 @@ def run_chunk(model: FirmwareModel, source: DataSource, start: int, stop: int) -
         return {**result, "nonfinite_row": start + int(np.argmax(bad))}
     raw, counts = model.run(x)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
-    return {**result, "raw": raw, "counts": counts, "peak_rss_mib": round(peak_kib / 1024, 1)}
+    return {**result, "raw": raw, "counts": counts, "peak_rss_mib": round(peak_kib / 1024, 1), "anon_mib": _anon_mib()}
+
+
+def _anon_mib() -> float | None:
+    """This process's anonymous resident memory now (RssAnon; Linux), MiB: what it holds, without the pages of
+    DATA's memory map that ru_maxrss also counts."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def _target(out: Path, data: Path, project: Path, force: bool) -> Path:
@@ -73,12 +85,14 @@ def emulate(
     chunk: int = DEFAULT_CHUNK,
     array: str | None = None,
     force: bool = False,
+    backend: str = "auto",
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Run the firmware model of `project` over `data` into `out` (see the module docstring); returns `meta`."""
-    model = FirmwareModel.open(project)
+    model = FirmwareModel.open(project, backend="interpreter")
     source = open_source(data, model.layout, array)
     out = _target(out, source.path, model.project, force)
+    model = model.with_backend(backend)
     if chunk < 1:
         raise InputError(f"--chunk {chunk}: must be at least 1.")
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
@@ -100,6 +114,7 @@ def _run(model, source, staging: Path, scheduler, workers, chunk: int, progress)
     chunks = plan(source.n, chunk)
     counts = {"moved_to_grid": 0, "saturated": 0}
     peaks: dict[int, float] = {}
+    anon: dict[int, float] = {}
     with dask_client(scheduler, workers) as client:
         n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
         futures = [client.submit(run_chunk, model, source, a, b, pure=False) for a, b in chunks]
@@ -112,6 +127,8 @@ def _run(model, source, staging: Path, scheduler, workers, chunk: int, progress)
             for k in counts:
                 counts[k] += r["counts"][k]
             peaks[r["worker_pid"]] = max(peaks.get(r["worker_pid"], 0.0), r["peak_rss_mib"])
+            if r["anon_mib"] is not None:
+                anon[r["worker_pid"]] = max(anon.get(r["worker_pid"], 0.0), r["anon_mib"])
             del r
             if progress is not None:
                 progress(done, len(chunks))
@@ -126,7 +143,7 @@ def _run(model, source, staging: Path, scheduler, workers, chunk: int, progress)
         "output_layer": model.output_layer,
         "output_type": model.output_type,
         "inputs": {"type": str(model.layout), **model.layout.describe(), **counts},
-        "firmware_model": "alkaid interpreter of the project's RTL (rtl/model/comb.json.gz)",
+        "firmware_model": model.describe(),
         "checks_in_compile": model.checks,
         "scheduler": scheduler or "local",
         "workers": n_workers,
@@ -135,6 +152,7 @@ def _run(model, source, staging: Path, scheduler, workers, chunk: int, progress)
         "seconds": round(seconds, 3),
         "events_per_second": round(source.n / seconds, 1) if seconds > 0 else None,
         "peak_rss_mib_per_worker": sorted(peaks.values(), reverse=True),
+        "anonymous_mib_per_worker": sorted(anon.values(), reverse=True),
     }
 
 

@@ -15,7 +15,8 @@ def parser() -> argparse.ArgumentParser:
         description="Run a compiled project's bit-exact firmware model (the RTL stage's alkaid model, checked "
         "equal to the C simulation and co-simulated in the compile) over a large sample, in chunks on Dask.",
         epilog="exit codes: 0 written; 2 bad usage or input (not a project with RTL, DATA of the wrong shape or "
-        "holding NaN/Inf, an unreachable --scheduler, OUT existing without --force): nothing is written.",
+        "holding NaN/Inf, an unreachable --scheduler, OUT existing without --force); 3 the compiled model differs from "
+        "alkaid's interpreter: nothing is written.",
     )
     p.add_argument("project", type=Path, help="trigger-compile project directory (its RTL stage passed)")
     p.add_argument("data", type=Path, help="inputs: .npy (N, ...), .npz (one array per input name), or Parquet")
@@ -24,6 +25,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
     p.add_argument("--workers", type=positive(int), help="local cluster worker processes (default: one per core)")
     p.add_argument("--chunk", type=positive(int), default=100_000, help="events per task (default 100000)")
+    p.add_argument(
+        "--backend",
+        choices=("auto", "compiled", "interpreter"),
+        default="auto",
+        help="compiled: the RTL model translated to C, checked equal to alkaid's interpreter on the compile's "
+        "vectors and on every chunk's first rows; interpreter: alkaid's interpreter; auto (default): compiled "
+        "when it builds and passes, else the interpreter, saying why",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing OUT")
     return p
 
@@ -44,9 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             chunk=args.chunk,
             array=args.array,
             force=args.force,
+            backend=args.backend,
             progress=bar("trigger-emulate chunks"),
         )
         inputs = meta["inputs"]
+        fw = meta["firmware_model"]
+        print(f"firmware model: {fw['backend']} ({fw['why']})")
         print(
             f"{meta['n_events']} events x {meta['lanes']} lanes ({meta['output_layer']}, {meta['output_type']}) in "
             f"{meta['seconds']:.1f} s on {meta['workers']} workers: {meta['events_per_second']:.0f} events/s; "
