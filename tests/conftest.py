@@ -47,6 +47,7 @@ def pytest_ignore_collect(collection_path, config):
 SHARED_FIXTURE_GROUPS = {"compiled": "full-compiles"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups into the node ids
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("xdist_group"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import math
 import os
 import platform
 import shutil
@@ -83,7 +84,7 @@ def _wrap(expr: str, signed: int, bits: int) -> str:
     return f"(((({expr}) + {bias}LL) & {mask}LL) - {bias}LL)"
 
 
-def _fits(comb, kifs: list, a: int, lshift: int, signed: int, bits: int) -> bool:
+def _fits(comb, a: int, lshift: int, signed: int, bits: int) -> bool:
     """Whether op a's raw values x 2^lshift (floored) lie in `bits` bits: then a wrap to them changes nothing."""
     q = comb.ops[a].qint
     lo, hi = (np.floor(v / q.step * 2.0**lshift) for v in (q.min, q.max))
@@ -107,11 +108,15 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
     op = comb.ops[i]
     k, n_int, f = kifs[i]
 
+    widths = [k + n_int + f]  # every intermediate's bits: all must fit in int64 with room for the sums
+
     def v(a: int) -> str:
         return f"v[{a * W} + j]"
 
     def at(a: int, extra: int = 0) -> int:  # left shift that puts op a's raw (x 2^extra) at this op's bits
-        return extra + f - kifs[a][2]
+        n = extra + f - kifs[a][2]
+        widths.append(sum(kifs[a]) + max(n, 0))
+        return n
 
     code = op.opcode
     if code == -1:
@@ -131,11 +136,11 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
     elif code == 2:  # relu, TRN to f, wrap to i + f unsigned bits
         a = op.addr[0]
         e = _shift(f"({v(a)} > 0 ? {v(a)} : 0LL)", at(a))
-        e = e if _fits(comb, kifs, a, at(a), 0, n_int + f) else _wrap(e, 0, n_int + f)
+        e = e if _fits(comb, a, at(a), 0, n_int + f) else _wrap(e, 0, n_int + f)
     elif code == 3:  # quantize(x * 2^shift), TRN, WRAP
         a = op.addr[0]
         e = _shift(v(a), at(a, op.data[0]))
-        e = e if _fits(comb, kifs, a, at(a, op.data[0]), k, k + n_int + f) else _wrap(e, k, k + n_int + f)
+        e = e if _fits(comb, a, at(a, op.data[0]), k, k + n_int + f) else _wrap(e, k, k + n_int + f)
     elif code == 4:  # + constant data[0] x 2^-data[1]
         a, (c, cf) = op.addr[0], op.data
         e = f"{_exact(v(a), at(a), i)} + {_exact(f'{c}LL', f - cf, i)}"
@@ -163,6 +168,9 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
         e = f"lut(t{len(tables) - 1}, {len(tables[-1])}, {v(a)} - ({round(key.min / key.step)}LL), err)"
     else:
         raise NotCompilable(f"op {i}: opcode {code} (bit operations) is not translated")
+    need = max(widths) + math.ceil(math.log2(max(len(op.addr), 1)))
+    if need > MAX_BITS:
+        raise NotCompilable(f"op {i}: an intermediate of {need} bits (at most {MAX_BITS})")
     return f"for (int j = 0; j < W; j++) v[{i * W} + j] = {e};"
 
 
@@ -192,6 +200,8 @@ def c_source(comb) -> str:
     outs = []
     for o, (idx, shift, neg) in enumerate(zip(comb.out_idxs, comb.out_shifts, comb.out_negs, strict=True)):
         value = "0.0"
+        if idx >= 0 and sum(kifs[idx]) > 53:
+            raise NotCompilable(f"output {o}: {sum(kifs[idx])} bits do not fit a double exactly")
         if idx >= 0:
             value = f"(double)v[{idx * W} + j] * {2.0 ** (int(shift) - kifs[idx][2]) * (-1.0 if neg else 1.0)!r}"
         outs.append(f"for (int j = 0; j < m; j++) out[(e + j) * {n_out} + {o}] = {value};")
