@@ -48,6 +48,29 @@ def test_every_op_equals_the_interpreter(program, tmp_path):
     np.testing.assert_array_equal(compiled.predict(library, program, x), program.predict(x, n_threads=1))
 
 
+def test_a_sum_on_a_coarser_grid_than_its_terms(program, tmp_path):
+    """v + v lies on a grid twice as coarse as v's (alkaid's solver writes such sums): summed at v's scale,
+    then shifted exactly onto the op's grid."""
+    from alkaid.types import Op, QInterval
+
+    a = next(i for i, op in enumerate(program.ops) if op.opcode == 0 and op.qint.step < 1)
+    q = program.ops[a].qint
+    double = Op((a, a), 11, (1, 0, 1, 0), QInterval(2 * q.min, 2 * q.max, 2 * q.step), 0.0, 0.0)
+    comb = program._replace(
+        shape=(program.shape[0], program.shape[1] + 1),
+        ops=[*program.ops, double],
+        out_idxs=[*program.out_idxs, len(program.ops)],
+        out_shifts=[*program.out_shifts, 0],
+        out_negs=[*program.out_negs, False],
+    )
+    line = next(ln for ln in compiled.c_source(comb).splitlines() if f"v[{len(program.ops) * compiled.W} + j] =" in ln)
+    assert line.endswith(") >> 1);"), line
+    x = _inputs()
+    np.testing.assert_array_equal(
+        compiled.predict(compiled.build(comb, cache=tmp_path), comb, x), comb.predict(x, n_threads=1)
+    )
+
+
 def test_the_build_is_cached(program, tmp_path):
     first = compiled.build(program, cache=tmp_path)
     mtime = first.stat().st_mtime_ns

@@ -67,12 +67,6 @@ def _shift(expr: str, n: int) -> str:
     return f"(({expr}) * {1 << n}LL)" if n > 0 else f"(({expr}) >> {-n})"
 
 
-def _exact(expr: str, n: int, i: int) -> str:
-    if n < 0:
-        raise NotCompilable(f"op {i}: an exact operation would drop {-n} fractional bits")
-    return _shift(expr, n)
-
-
 def _wrap(expr: str, signed: int, bits: int) -> str:
     """expr wrapped into `bits` bits (two's complement when signed)."""
     if bits <= 0:
@@ -118,21 +112,30 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
         widths.append(sum(kifs[a]) + max(n, 0))
         return n
 
+    def exact_sum(terms: list[tuple[str, int, int, int, bool]]) -> str:
+        """The sum of +/-(expr x 2^shift) over terms (expr, its bits, its fractional bits, shift, plus), exact at
+        the finest scale of the terms, then put on this op's grid: an exact shift, as alkaid's interval says the
+        sum lies on that grid even where a term alone does not (2 x v, for v on a finer grid)."""
+        fine = max([f] + [tf - sh for _, _, tf, sh, _ in terms])
+        parts = []
+        for expr, bits, tf, sh, plus in terms:
+            widths.append(bits + sh + fine - tf)
+            parts.append(f"{'+' if plus else '-'} {_shift(expr, sh + fine - tf)}")
+        return " ".join(parts) if fine == f else f"(({' '.join(parts)}) >> {fine - f})"
+
+    def term(a: int, shift: int = 0, plus: bool = True) -> tuple:
+        return v(a), sum(kifs[a]), kifs[a][2], shift, plus
+
     code = op.opcode
     if code == -1:
         e = f"in[{op.data[0] * W} + j]"
     elif code == -2:
-        e = f"-{_exact(v(op.addr[0]), at(op.addr[0]), i)}"
+        e = exact_sum([term(op.addr[0], plus=False)])
     elif code in (0, 1):
         a, b = op.addr
-        sign = "-" if code == 1 else "+"
-        e = f"{_exact(v(a), at(a), i)} {sign} {_exact(v(b), at(b, op.data[0]), i)}"
+        e = exact_sum([term(a), term(b, op.data[0], code == 0)])
     elif code == 11:
-        terms = []
-        for t, a in enumerate(op.addr):
-            plus, s = bool(op.data[2 * t]), op.data[2 * t + 1]
-            terms.append(f"{'+' if plus else '-'} {_exact(v(a), at(a, s), i)}")
-        e = " ".join(terms)
+        e = exact_sum([term(a, op.data[2 * t + 1], bool(op.data[2 * t])) for t, a in enumerate(op.addr)])
     elif code == 2:  # relu, TRN to f, wrap to i + f unsigned bits
         a = op.addr[0]
         e = _shift(f"({v(a)} > 0 ? {v(a)} : 0LL)", at(a))
@@ -143,7 +146,7 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
         e = e if _fits(comb, a, at(a, op.data[0]), k, k + n_int + f) else _wrap(e, k, k + n_int + f)
     elif code == 4:  # + constant data[0] x 2^-data[1]
         a, (c, cf) = op.addr[0], op.data
-        e = f"{_exact(v(a), at(a), i)} + {_exact(f'{c}LL', f - cf, i)}"
+        e = exact_sum([term(a), (f"{c}LL", abs(int(c)).bit_length() + 1, int(cf), 0, True)])
     elif code == 5:
         e = f"{op.data[0]}LL"
     elif code == 6:  # msb(cond) ? a : b x 2^shift, quantized TRN/WRAP to the op
@@ -158,9 +161,7 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
         e = _wrap(f"({cond} ? {_shift(v(a), at(a))} : {_shift(v(b), at(b, op.data[0]))})", k, k + n_int + f)
     elif code == 7:
         a, b = op.addr
-        if sum(kifs[a]) + sum(kifs[b]) > MAX_BITS:
-            raise NotCompilable(f"op {i}: a product of {sum(kifs[a]) + sum(kifs[b])} bits")
-        e = _exact(f"({v(a)} * {v(b)})", f - kifs[a][2] - kifs[b][2], i)
+        e = exact_sum([(f"({v(a)} * {v(b)})", sum(kifs[a]) + sum(kifs[b]), kifs[a][2] + kifs[b][2], 0, True)])
     elif code == 8:
         a = op.addr[0]
         key = comb.ops[a].qint

@@ -7,10 +7,10 @@ types' grids exactly as the compile placed its vectors (`InputLayout.quantize`),
 output bus's fractional bits.
 
 Two backends run it.  `interpreter` is alkaid's C++ interpreter.  `compiled` is the same program translated to
-C (`compiled.py`, ~3x faster); it is used only after it gave the interpreter's integers on the compile's
-vectors, and every chunk's first `CHECK_ROWS` rows are run through the interpreter too and compared (a
-difference is `CheckFailed`, exit 3).  `auto` (the default) takes `compiled` when it builds and passes, else
-the interpreter, and says why.
+C (`compiled.py`; ~5x faster in benchmarks/results/emulate.json); it is used only after it gave the
+interpreter's integers on the compile's vectors, and every chunk's first `CHECK_ROWS` rows are run through the
+interpreter too and compared (a difference is `CheckFailed`, exit 3).  `auto` (the default) takes `compiled`
+when it builds and passes, else the interpreter, and says why.
 """
 
 from __future__ import annotations
