@@ -123,6 +123,11 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
             parts.append(f"{'+' if plus else '-'} {_shift(expr, sh + fine - tf)}")
         return " ".join(parts) if fine == f else f"(({' '.join(parts)}) >> {fine - f})"
 
+    def truncate_wrap(expr: str, a: int, n: int, signed: int, bits: int) -> str:
+        """expr (op a's value, or a function of it within its range) x 2^n, floored, wrapped to `bits` bits; the
+        wrap is left out where op a's range already fits."""
+        return _shift(expr, n) if _fits(comb, a, n, signed, bits) else _wrap(_shift(expr, n), signed, bits)
+
     def term(a: int, shift: int = 0, plus: bool = True) -> tuple:
         return v(a), sum(kifs[a]), kifs[a][2], shift, plus
 
@@ -138,12 +143,10 @@ def _statement(comb, kifs: list, i: int, tables: list) -> str:
         e = exact_sum([term(a, op.data[2 * t + 1], bool(op.data[2 * t])) for t, a in enumerate(op.addr)])
     elif code == 2:  # relu, TRN to f, wrap to i + f unsigned bits
         a = op.addr[0]
-        e = _shift(f"({v(a)} > 0 ? {v(a)} : 0LL)", at(a))
-        e = e if _fits(comb, a, at(a), 0, n_int + f) else _wrap(e, 0, n_int + f)
+        e = truncate_wrap(f"({v(a)} > 0 ? {v(a)} : 0LL)", a, at(a), 0, n_int + f)
     elif code == 3:  # quantize(x * 2^shift), TRN, WRAP
         a = op.addr[0]
-        e = _shift(v(a), at(a, op.data[0]))
-        e = e if _fits(comb, a, at(a, op.data[0]), k, k + n_int + f) else _wrap(e, k, k + n_int + f)
+        e = truncate_wrap(v(a), a, at(a, op.data[0]), k, k + n_int + f)
     elif code == 4:  # + constant data[0] x 2^-data[1]
         a, (c, cf) = op.addr[0], op.data
         e = exact_sum([term(a), (f"{c}LL", abs(int(c)).bit_length() + 1, int(cf), 0, True)])
@@ -310,6 +313,8 @@ def predict(library: Path, comb, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(raw_inputs(comb, x) * 2.0**-fracs)
     out = np.empty((len(x), comb.shape[1]), dtype=np.float64)
     err = _library(str(library)).run(x.ctypes.data, out.ctypes.data, len(x))
+    if err == 1:
+        raise RuntimeError(f"{library}: a lookup-table index fell outside its table")
     if err:
-        raise RuntimeError(f"{library}: a lookup-table index fell outside its table (code {err})")
+        raise MemoryError(f"{library}: could not allocate its value buffer")
     return out

@@ -89,7 +89,7 @@ def emulate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Run the firmware model of `project` over `data` into `out` (see the module docstring); returns `meta`."""
-    model = FirmwareModel.open(project, backend="interpreter")
+    model = FirmwareModel.open(project, backend="interpreter")  # no C build before DATA and OUT are checked
     source = open_source(data, model.layout, array)
     out = _target(out, source.path, model.project, force)
     model = model.with_backend(backend)

@@ -10,6 +10,8 @@ from trigger.cli_common import guarded, positive
 
 
 def parser() -> argparse.ArgumentParser:
+    from trigger.scale.firmware import BACKENDS
+
     p = argparse.ArgumentParser(
         prog="trigger-emulate",
         description="Run a compiled project's bit-exact firmware model (the RTL stage's alkaid model, checked "
@@ -27,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk", type=positive(int), default=100_000, help="events per task (default 100000)")
     p.add_argument(
         "--backend",
-        choices=("auto", "compiled", "interpreter"),
+        choices=BACKENDS,
         default="auto",
         help="compiled: the RTL model translated to C, checked equal to alkaid's interpreter on the compile's "
         "vectors and on every chunk's first rows; interpreter: alkaid's interpreter; auto (default): compiled "
